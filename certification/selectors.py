@@ -1,0 +1,1 @@
+"""Reads of the certification app, each scoped to the actor."""

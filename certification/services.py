@@ -1,0 +1,1 @@
+"""Writes of the certification app: applications, exams, attempts and certificates."""

@@ -1,0 +1,1 @@
+"""Writes of the childcare app: children, bookings, check-in and check-out."""

@@ -1,0 +1,15 @@
+from workforce import policies
+
+
+def roles(request):
+    """What the navigation may show the person looking at the page."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav": {
+            "workers": policies.can_view_workers(user),
+            "roster_import": policies.can_import_roster(user),
+            "admin": user.is_staff,
+        }
+    }

@@ -1,0 +1,94 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from workforce.models import Education, EmploymentType, Gender, Role, Team, User
+from workforce.services import WorkerData
+
+
+class WorkerForm(forms.Form):
+    """HR's form for one person. ID number and bank account fields are write-only:
+    left blank, what is on file stays."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    mobile = forms.CharField(label=_("Mobile"), max_length=20)
+    id_number = forms.CharField(
+        label=_("ID number"), max_length=18, required=False,
+        help_text=_("Leave blank to keep the number on file."),
+    )  # fmt: skip
+    gender = forms.ChoiceField(label=_("Gender"), choices=[("", "—"), *Gender.choices], required=False)
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    education = forms.ChoiceField(label=_("Education"), choices=[("", "—"), *Education.choices], required=False)
+    hire_date = forms.DateField(label=_("Hire date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    employment_type = forms.ChoiceField(label=_("Employment type"), choices=EmploymentType.choices)
+    centre = forms.ModelChoiceField(label=_("Centre"), queryset=None)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=None, required=False)
+    roles = forms.MultipleChoiceField(label=_("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple)
+    bank_name = forms.CharField(label=_("Bank"), max_length=100, required=False)
+    bank_account = forms.CharField(
+        label=_("Bank account"), max_length=40, required=False,
+        help_text=_("Leave blank to keep the account on file."),
+    )  # fmt: skip
+
+    def __init__(self, *args, centres, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["centre"].queryset = centres
+        self.fields["team"].queryset = teams
+
+    @classmethod
+    def initial_for(cls, worker: User) -> dict:
+        profile = getattr(worker, "profile", None)
+        teams = list(worker.teams.all())
+        return {
+            "name": worker.name,
+            "mobile": worker.mobile,
+            "gender": profile.gender if profile else "",
+            "birth_date": profile.birth_date if profile else None,
+            "education": profile.education if profile else "",
+            "hire_date": profile.hire_date if profile else None,
+            "employment_type": profile.employment_type if profile else EmploymentType.FULL_TIME,
+            "centre": worker.centre_id,
+            "team": teams[0].pk if teams else None,
+            "roles": sorted(worker.roles),
+            "bank_name": profile.bank_name if profile else "",
+        }
+
+    def worker_data(self) -> WorkerData:
+        data = self.cleaned_data
+        team: Team | None = data.get("team")
+        return WorkerData(
+            name=data["name"],
+            mobile=data["mobile"],
+            centre=data["centre"],
+            roles=tuple(data["roles"]),
+            id_number=data.get("id_number", ""),
+            gender=data.get("gender", ""),
+            birth_date=data.get("birth_date"),
+            education=data.get("education", ""),
+            hire_date=data.get("hire_date"),
+            employment_type=data["employment_type"],
+            team=team,
+            bank_name=data.get("bank_name", ""),
+            bank_account=data.get("bank_account", ""),
+        )
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(label=_("Roster file (.xlsx or .csv)"))
+    initial_password = forms.CharField(
+        label=_("Initial password for new people"), required=False, min_length=8,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Optional. New people log in with their mobile number and this password."),
+    )  # fmt: skip
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Team name"), max_length=100)
+    lead = forms.ModelChoiceField(label=_("Team lead"), queryset=None, required=False)
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = people
+
+
+class PasswordSetForm(forms.Form):
+    password = forms.CharField(label=_("New password"), min_length=8, widget=forms.PasswordInput)

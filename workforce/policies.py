@@ -1,0 +1,37 @@
+"""Pure permission predicates: who may do what to whom. No queries beyond the actor's roles."""
+
+from workforce.models import Role, User
+
+STAFF_VIEWING_WORKERS = (Role.HR, Role.CENTRE_MANAGER, Role.SUPERVISOR, Role.NETWORK_ADMIN)
+
+
+def _same_centre(actor: User, centre_id: int | None) -> bool:
+    return actor.is_network_admin or (actor.centre_id is not None and actor.centre_id == centre_id)
+
+
+def can_view_workers(actor: User) -> bool:
+    return actor.is_superuser or actor.has_role(*STAFF_VIEWING_WORKERS)
+
+
+def can_edit_worker(actor: User, worker: User | None = None) -> bool:
+    if not (actor.is_superuser or actor.has_role(Role.HR, Role.CENTRE_MANAGER, Role.NETWORK_ADMIN)):
+        return False
+    return worker is None or _same_centre(actor, worker.centre_id)
+
+
+def can_reveal_pii(actor: User, worker: User) -> bool:
+    """Only HR sees full ID numbers and bank accounts, and only for their own centre."""
+    return actor.has_role(Role.HR) and _same_centre(actor, worker.centre_id)
+
+
+def can_import_roster(actor: User) -> bool:
+    return actor.has_role(Role.HR) or actor.is_network_admin
+
+
+def can_manage_teams(actor: User, centre_id: int) -> bool:
+    return actor.has_role(Role.HR, Role.CENTRE_MANAGER, Role.NETWORK_ADMIN) and _same_centre(actor, centre_id)
+
+
+def can_assign_role(actor: User, role: str) -> bool:
+    # Network-wide power is granted only by those who hold it.
+    return role != Role.NETWORK_ADMIN or actor.is_network_admin

@@ -1,0 +1,289 @@
+"""Server-rendered pages of the workforce app. Each view: check, call one selector or
+service, render."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from aidou.errors import Conflict, PermissionDenied
+from workforce import policies, selectors, services
+from workforce.forms import PasswordSetForm, RosterUploadForm, TeamForm, WorkerForm
+from workforce.models import Role, User
+from workforce.roster import HEADER_ALIASES
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise DjangoPermissionDenied
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    for field, field_messages in exc.message_dict.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+@login_required
+def home(request):
+    """One page per person: what each of their roles can do here."""
+    user = request.user
+    context = {"roles": sorted(user.roles), "role_labels": dict(Role.choices)}
+    if policies.can_view_workers(user):
+        centres = list(selectors.centre_list_with_counts(user))
+        context["centres"] = centres
+        context["centre_max"] = max((c.people_count for c in centres), default=0) or 1
+    return render(request, "workforce/home.html", context)
+
+
+@login_required
+def worker_list(request):
+    user = request.user
+    _require(policies.can_view_workers(user))
+    params = request.GET
+    centre_id = params.get("centre") if params.get("centre", "").isdigit() else None
+    team_id = params.get("team") if params.get("team", "").isdigit() else None
+    role = params.get("role") if params.get("role") in Role.values else None
+    active = params.get("active", "1") != "0"
+    workers = selectors.worker_list(
+        user, centre_id=centre_id, team_id=team_id, role=role, search=params.get("q"), active=active
+    )
+    page = Paginator(workers, 50).get_page(params.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "workforce/worker_list.html",
+        {
+            "page": page,
+            "centres": selectors.centres_visible_to(user),
+            "teams": selectors.teams_visible_to(user),
+            "role_choices": Role.choices,
+            "filters": {
+                "centre": centre_id,
+                "team": team_id,
+                "role": role,
+                "q": params.get("q", ""),
+                "active": active,
+            },
+            "query": query.urlencode(),
+            "can_edit": policies.can_edit_worker(user),
+        },
+    )
+
+
+@login_required
+def worker_detail(request, worker_id: int):
+    worker = selectors.worker_get(request.user, worker_id)
+    return render(
+        request,
+        "workforce/worker_detail.html",
+        {
+            "worker": worker,
+            "can_edit": policies.can_edit_worker(request.user, worker),
+            "can_reveal": policies.can_reveal_pii(request.user, worker),
+            "password_form": PasswordSetForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def worker_reveal(request, worker_id: int):
+    """HR's one view of the full ID number and bank account; each reveal is audited."""
+    worker = selectors.worker_get(request.user, worker_id)
+    try:
+        revealed = services.worker_pii_reveal(
+            actor=request.user, worker=worker, ip_address=request.META.get("REMOTE_ADDR")
+        )
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied from exc
+    response = render(
+        request,
+        "workforce/worker_detail.html",
+        {
+            "worker": worker,
+            "revealed": revealed,
+            "can_edit": policies.can_edit_worker(request.user, worker),
+            "can_reveal": True,
+            "password_form": PasswordSetForm(),
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def worker_edit(request, worker_id: int | None = None):
+    user = request.user
+    worker = selectors.worker_get(user, worker_id) if worker_id else None
+    _require(policies.can_edit_worker(user, worker))
+    centres = selectors.centres_visible_to(user)
+    teams = selectors.teams_visible_to(user)
+    if request.method == "POST":
+        form = WorkerForm(request.POST, centres=centres, teams=teams)
+        if form.is_valid():
+            try:
+                saved = services.worker_save(actor=user, worker=worker, data=form.worker_data())
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Saved %(name)s.") % {"name": saved.name})
+                return redirect("worker-detail", worker_id=saved.pk)
+    else:
+        initial = WorkerForm.initial_for(worker) if worker else {"centre": user.centre_id}
+        form = WorkerForm(initial=initial, centres=centres, teams=teams)
+    return render(request, "workforce/worker_form.html", {"form": form, "worker": worker})
+
+
+@login_required
+@require_POST
+def worker_password(request, worker_id: int):
+    worker = selectors.worker_get(request.user, worker_id)
+    _require(policies.can_edit_worker(request.user, worker))
+    form = PasswordSetForm(request.POST)
+    if form.is_valid():
+        try:
+            validate_password(form.cleaned_data["password"], worker)
+            services.worker_set_password(actor=request.user, worker=worker, password=form.cleaned_data["password"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Password set. %(name)s can log in with it now.") % {"name": worker.name})
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("worker-detail", worker_id=worker.pk)
+
+
+@login_required
+@require_POST
+def worker_active(request, worker_id: int):
+    worker = selectors.worker_get(request.user, worker_id)
+    try:
+        services.worker_set_active(actor=request.user, worker=worker, active=request.POST.get("active") == "1")
+    except PermissionDenied as exc:
+        messages.error(request, exc.message)
+    return redirect("worker-detail", worker_id=worker.pk)
+
+
+@login_required
+def centre_list(request):
+    return render(
+        request,
+        "workforce/centre_list.html",
+        {"centres": selectors.centre_list_with_counts(request.user)},
+    )
+
+
+@login_required
+def centre_detail(request, centre_id: int):
+    user = request.user
+    centre = selectors.centre_get(user, centre_id)
+    can_manage = policies.can_manage_teams(user, centre.pk)
+    people = User.objects.filter(centre=centre, is_active=True).order_by("name")
+    form = TeamForm(request.POST or None, people=people) if can_manage else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            team = services.team_create(
+                actor=user,
+                centre=centre,
+                name=form.cleaned_data["name"],
+                lead=form.cleaned_data["lead"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Team %(name)s created.") % {"name": team.name})
+            return redirect("centre-detail", centre_id=centre.pk)
+    role_counts = selectors.centre_role_counts(centre)
+    return render(
+        request,
+        "workforce/centre_detail.html",
+        {
+            "centre": centre,
+            "teams": selectors.teams_visible_to(user).filter(centre=centre),
+            "role_counts": [(label, role_counts.get(code, 0)) for code, label in Role.choices],
+            "max_count": max(role_counts.values(), default=0) or 1,
+            "form": form,
+        },
+    )
+
+
+@login_required
+def team_detail(request, team_id: int):
+    team = selectors.team_get(request.user, team_id)
+    members = selectors.team_members(team)
+    return render(
+        request,
+        "workforce/team_detail.html",
+        {
+            "team": team,
+            "members": members,
+            "can_view_workers": policies.can_view_workers(request.user),
+        },
+    )
+
+
+@login_required
+def roster_import(request):
+    user = request.user
+    _require(policies.can_import_roster(user))
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.roster_import_start(
+                actor=user,
+                upload=form.cleaned_data["file"],
+                initial_password=form.cleaned_data["initial_password"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect("roster-import-detail", job_id=job.pk)
+    return render(
+        request,
+        "workforce/roster_import.html",
+        {"form": form, "jobs": selectors.roster_imports_visible_to(user)[:20]},
+    )
+
+
+@login_required
+def roster_import_detail(request, job_id: int):
+    job = selectors.roster_import_get(request.user, job_id)
+    return render(request, "workforce/roster_import_detail.html", {"job": job})
+
+
+@login_required
+@require_POST
+def roster_import_retry(request, job_id: int):
+    job = selectors.roster_import_get(request.user, job_id)
+    try:
+        services.roster_import_retry(actor=request.user, job=job)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("roster-import-detail", job_id=job.pk)
+
+
+@login_required
+def roster_template(request):
+    """A CSV with the expected columns and one example row, for HR to fill in Excel."""
+    _require(policies.can_import_roster(request.user))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="roster-template.csv"'
+    response.write("\ufeff")  # so Excel opens it as UTF-8
+    writer = csv.writer(response)
+    fields = ["name", "mobile", "id_number", "gender", "birth_date", "centre", "team", "roles",
+              "employment_type", "education", "hire_date", "bank_name", "bank_account"]  # fmt: skip
+    writer.writerow([HEADER_ALIASES[field][0] for field in fields])
+    centre = request.user.centre.name if request.user.centre else ""
+    writer.writerow(["张丽", "13800000000", "11010519491231002X", "女", "1949-12-31", centre, "", "标注员",
+                     "全职", "高中", "2026-01-05", "中国农业银行", "6228480000000000000"])  # fmt: skip
+    return response
