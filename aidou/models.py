@@ -52,6 +52,8 @@ class Job(models.Model):
     processed = models.PositiveIntegerField(_("processed"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
     failure = models.TextField(_("failure"), blank=True)
+    # Messages a worker writes into `errors` are in the language of whoever started the job.
+    language = models.CharField(_("language"), max_length=16, default=settings.LANGUAGE_CODE)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -34,6 +34,13 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 REQUIRED_COLUMNS = ("name", "mobile", "id_number", "centre", "roles")
 
+
+def column_label(field: str) -> str:
+    """How a person recognises a column: the template's Chinese header and the English one."""
+    aliases = HEADER_ALIASES.get(field)
+    return f"{aliases[0]} ({field.replace('_', ' ')})" if aliases else field
+
+
 ROLE_WORDS = {
     "标注员": Role.ANNOTATOR,
     "质检员": Role.REVIEWER,
@@ -99,7 +106,9 @@ def read_roster(content: bytes, file_name: str, *, max_rows: int) -> list[Roster
     columns = _map_header(header)
     missing = [name for name in REQUIRED_COLUMNS if name not in columns.values()]
     if missing:
-        raise RosterFileError(_("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})
+        raise RosterFileError(
+            _("Missing columns: %(columns)s.") % {"columns": _(", ").join(column_label(name) for name in missing)}
+        )
     rows = []
     for offset, cells in enumerate(body, start=2):
         if not any(str(cell).strip() for cell in cells if cell is not None):

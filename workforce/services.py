@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aidou.audit import audit_record
@@ -23,6 +23,7 @@ from workforce import policies, roster
 from workforce.models import (
     Centre,
     EmploymentType,
+    Role,
     RoleGrant,
     RosterImport,
     Team,
@@ -105,7 +106,7 @@ def _clean_worker_data(*, actor: User, worker: User | None, data: WorkerData) ->
         fail("roles", _("Give at least one role."))
     for role in data.roles:
         if not policies.can_assign_role(actor, role):
-            fail("roles", _("You may not grant the role %(role)s.") % {"role": role})
+            fail("roles", _("You may not grant the role %(role)s.") % {"role": Role(role).label})
     if not policies.can_edit_worker(actor) or not (actor.is_network_admin or actor.centre_id == data.centre.pk):
         fail("centre", _("You can only manage people of your own centre."))
     if data.team is not None and data.team.centre_id != data.centre.pk:
@@ -277,6 +278,7 @@ def roster_import_start(
             file=upload,
             original_name=name,
             initial_password_hash=make_password(initial_password) if initial_password else "",
+            language=translation.get_language() or settings.LANGUAGE_CODE,
         )
         if enqueue:
             transaction.on_commit(lambda: _enqueue_roster_import(job.pk))
@@ -310,6 +312,12 @@ def roster_import_run(*, job_id: int) -> RosterImport | None:
     updates them instead of adding them twice. Each row is its own transaction: good rows
     stay even when others are refused. The file is deleted once read to the end: its
     ID numbers and bank accounts are in clear, and the database now holds them encrypted."""
+    language = RosterImport.objects.filter(pk=job_id).values_list("language", flat=True).first()
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return _roster_import_run(job_id)
+
+
+def _roster_import_run(job_id: int) -> RosterImport | None:
     claimed = RosterImport.objects.filter(pk=job_id, status=RosterImport.Status.QUEUED).update(
         status=RosterImport.Status.RUNNING,
         started_at=timezone.now(),
@@ -339,15 +347,17 @@ def roster_import_run(*, job_id: int) -> RosterImport | None:
     existing = _existing_people_for(rows)
     errors: list[dict] = []
     created = updated = 0
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
     step = max(1, len(rows) // 50)
     for index, row in enumerate(rows, start=1):
         try:
             data = _row_to_worker_data(row, centres, teams)
-            key = data.id_number or data.mobile
-            if key in seen:
-                raise ValidationError({"id_number": [_("Same person as row %(row)d.") % {"row": seen[key]}]})
-            seen[key] = row.number
+            for field, key in (("id_number", data.id_number.strip().upper()), ("mobile", data.mobile.strip())):
+                if key and (field, key) in seen:
+                    raise ValidationError({field: [_("Same person as row %(row)d.") % {"row": seen[(field, key)]}]})
+            seen.update(
+                {("id_number", data.id_number.strip().upper()): row.number, ("mobile", data.mobile.strip()): row.number}
+            )
             worker = existing.get(("id", digest_text(data.id_number.strip().upper()))) or existing.get(
                 ("mobile", data.mobile.strip())
             )
@@ -418,7 +428,8 @@ def _row_to_worker_data(row: roster.RosterRow, centres: dict, teams: dict) -> Wo
             return parse(values.get(field, ""), *args)
         except ValueError:
             errors.setdefault(field, []).append(
-                _("Cannot read %(value)r as %(field)s.") % {"value": values.get(field, ""), "field": field}
+                _("Cannot read “%(value)s” in column %(column)s.")
+                % {"value": values.get(field, ""), "column": roster.column_label(field)}
             )
             return None
 
@@ -428,13 +439,13 @@ def _row_to_worker_data(row: roster.RosterRow, centres: dict, teams: dict) -> Wo
         ]
     centre = centres.get(values.get("centre", ""))
     if centre is None:
-        errors["centre"] = [_("No centre named %(name)r.") % {"name": values.get("centre", "")}]
+        errors["centre"] = [_("No centre named “%(name)s”.") % {"name": values.get("centre", "")}]
     team = None
     if values.get("team") and centre is not None:
         team = teams.get((centre.pk, values["team"]))
         if team is None:
             errors["team"] = [
-                _("Centre %(centre)s has no team named %(team)r.") % {"centre": centre.name, "team": values["team"]}
+                _("Centre %(centre)s has no team named “%(team)s”.") % {"centre": centre.name, "team": values["team"]}
             ]
     roles = parsed("roles", roster.parse_roles)
     gender = parsed("gender", roster.parse_choice, roster.GENDER_WORDS)

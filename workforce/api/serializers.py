@@ -32,7 +32,7 @@ class CentreSerializer(serializers.ModelSerializer):
 
 class TeamSerializer(serializers.ModelSerializer):
     centre = CentreRefSerializer(read_only=True)
-    lead = PersonRefSerializer(read_only=True)
+    lead = PersonRefSerializer(read_only=True, allow_null=True)
     member_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -54,19 +54,24 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class WorkerSerializer(serializers.ModelSerializer):
-    """A person as HR and managers see them: ID number and bank account masked."""
+    """A person as HR and managers see them: ID number and bank account masked. Profile
+    fields are null for accounts without a worker profile (e.g. made in the admin)."""
 
     centre = CentreRefSerializer(read_only=True)
     teams = TeamRefSerializer(many=True, read_only=True)
     roles = serializers.SerializerMethodField()
-    gender = serializers.CharField(source="profile.gender", read_only=True, default="")
-    birth_date = serializers.DateField(source="profile.birth_date", read_only=True, default=None)
-    education = serializers.CharField(source="profile.education", read_only=True, default="")
-    hire_date = serializers.DateField(source="profile.hire_date", read_only=True, default=None)
-    employment_type = serializers.CharField(source="profile.employment_type", read_only=True, default="")
-    id_number = serializers.CharField(source="profile.id_number_masked", read_only=True, default="")
-    bank_name = serializers.CharField(source="profile.bank_name", read_only=True, default="")
-    bank_account = serializers.CharField(source="profile.bank_account_masked", read_only=True, default="")
+    gender = serializers.CharField(source="profile.gender", read_only=True, default="", allow_null=True)
+    birth_date = serializers.DateField(source="profile.birth_date", read_only=True, default=None, allow_null=True)
+    education = serializers.CharField(source="profile.education", read_only=True, default="", allow_null=True)
+    hire_date = serializers.DateField(source="profile.hire_date", read_only=True, default=None, allow_null=True)
+    employment_type = serializers.CharField(
+        source="profile.employment_type", read_only=True, default="", allow_null=True
+    )
+    id_number = serializers.CharField(source="profile.id_number_masked", read_only=True, default="", allow_null=True)
+    bank_name = serializers.CharField(source="profile.bank_name", read_only=True, default="", allow_null=True)
+    bank_account = serializers.CharField(
+        source="profile.bank_account_masked", read_only=True, default="", allow_null=True
+    )
 
     class Meta:
         model = User

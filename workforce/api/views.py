@@ -8,6 +8,7 @@ from workforce import selectors, services
 from workforce.api import serializers
 from workforce.api.filters import TeamFilter, WorkerFilter
 from workforce.api.permissions import CanImportRoster, CanViewWorkers
+from workforce.models import Centre, RosterImport, Team, User
 
 
 class MeView(APIView):
@@ -21,6 +22,7 @@ class CentreViewSet(viewsets.ReadOnlyModelViewSet):
     """Centres: a network admin sees all of them, everyone else their own."""
 
     serializer_class = serializers.CentreSerializer
+    queryset = Centre.objects.none()  # for the schema; requests use the scoped selector
 
     def get_queryset(self):
         return selectors.centre_list_with_counts(self.request.user)
@@ -30,6 +32,7 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
     """Teams of the centres the caller can see."""
 
     serializer_class = serializers.TeamSerializer
+    queryset = Team.objects.none()
     filterset_class = TeamFilter
 
     def get_queryset(self):
@@ -41,6 +44,7 @@ class WorkerViewSet(viewsets.ReadOnlyModelViewSet):
     managers only. ID numbers and bank accounts are always masked here."""
 
     serializer_class = serializers.WorkerSerializer
+    queryset = User.objects.none()
     permission_classes = [CanViewWorkers]
     filterset_class = WorkerFilter
 
@@ -52,6 +56,7 @@ class RosterImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
     """Bulk onboarding: upload a roster, get a job, poll it until it has finished."""
 
     serializer_class = serializers.RosterImportSerializer
+    queryset = RosterImport.objects.none()
     permission_classes = [CanImportRoster]
     parser_classes = [MultiPartParser]
 
