@@ -1,20 +1,14 @@
-from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from aidou.errors import PayloadTooLarge
-
 
 class SafeJSONParser(JSONParser):
-    """DRF's JSON parser lets RecursionError (deeply nested bodies) escape as a 500 and
-    reads bodies of any size; this one answers 400 and 413 instead."""
+    """DRF's JSON parser lets RecursionError (a deeply nested body) escape as a 500; this
+    one answers 400. Oversize bodies are refused by Django (DATA_UPLOAD_MAX_MEMORY_SIZE)
+    and answered 413 by aidou.errors.api_exception_handler."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        request = (parser_context or {}).get("request")
-        length = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if length and length.isdigit() and int(length) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            raise PayloadTooLarge(_("The JSON body is too large."))
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:

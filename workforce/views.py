@@ -188,6 +188,7 @@ def centre_detail(request, centre_id: int):
     user = request.user
     centre = selectors.centre_get(user, centre_id)
     can_manage = policies.can_manage_teams(user, centre.pk)
+    _require(can_manage or request.method != "POST")
     people = User.objects.filter(centre=centre, is_active=True).order_by("name")
     form = TeamForm(request.POST or None, people=people) if can_manage else None
     if request.method == "POST" and form is not None and form.is_valid():
