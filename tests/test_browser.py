@@ -25,6 +25,13 @@ def browser():
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
     # between page steps are ordinary blocking calls, which Django then refuses unless told.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield from _launch(sync_playwright)
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def _launch(sync_playwright):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,

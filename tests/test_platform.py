@@ -90,6 +90,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "PII_DIGEST_KEY": "another-long-random-key-for-digests",
         "AIDOU_VAR_DIR": str(tmp_path),
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         env=env, capture_output=True, text=True, timeout=120,
