@@ -203,7 +203,7 @@ def bare_workers(request):
                 FROM {t["user"]} u
                 LEFT JOIN {t["centre"]} c ON c.id = u.centre_id
                 LEFT JOIN {t["profile"]} p ON p.user_id = u.id
-                ORDER BY c.name, u.name, u.id
+                ORDER BY u.centre_id, u.name, u.id
                 LIMIT %s OFFSET %s""",
             [page_size, (page - 1) * page_size],
         )

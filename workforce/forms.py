@@ -37,7 +37,7 @@ class WorkerForm(forms.Form):
     @classmethod
     def initial_for(cls, worker: User) -> dict:
         profile = getattr(worker, "profile", None)
-        teams = list(worker.teams.all())
+        teams = worker.team_list
         return {
             "name": worker.name,
             "mobile": worker.mobile,

@@ -54,6 +54,7 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["centre", "name", "id"], name="user_centre_name")]
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
@@ -65,7 +66,10 @@ class User(AbstractUser):
         """Role codes, read once per object (prefetch `role_grants` for lists)."""
         cached = getattr(self, "_roles_cache", None)
         if cached is None:
-            cached = frozenset(grant.role for grant in self.role_grants.all())
+            grants = getattr(self, "role_list", None)  # prefetched by the worker selectors
+            if grants is None:
+                grants = self.role_grants.all()
+            cached = frozenset(grant.role for grant in grants)
             self._roles_cache = cached
         return cached
 

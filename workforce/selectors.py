@@ -44,9 +44,11 @@ def team_get(actor: User, team_id: int) -> Team:
 
 
 def _with_worker_relations(qs: QuerySet[User]) -> QuerySet[User]:
+    """Roles and teams land in plain lists (`role_list`, `team_list`): a prefetch into the
+    related manager clones a queryset per row, which costs more than the queries."""
     return qs.select_related("centre", "profile").prefetch_related(
-        Prefetch("role_grants", queryset=RoleGrant.objects.order_by("role")),
-        Prefetch("teams", queryset=Team.objects.order_by("name")),
+        Prefetch("role_grants", queryset=RoleGrant.objects.order_by("role"), to_attr="role_list"),
+        Prefetch("teams", queryset=Team.objects.order_by("name"), to_attr="team_list"),
     )
 
 
@@ -58,7 +60,9 @@ def workers_visible_to(actor: User) -> QuerySet[User]:
     qs = User.objects.all()
     if not actor.is_network_admin:
         qs = qs.filter(centre_id=actor.centre_id)
-    return _with_worker_relations(qs).order_by("centre__name", "name", "id")
+    # centre_id, not centre__name: the index (centre, name, id) serves both a centre's
+    # list and the network's; sorting by the joined name would sort every row per page.
+    return _with_worker_relations(qs).order_by("centre_id", "name", "id")
 
 
 def worker_list(
@@ -115,4 +119,8 @@ def centre_role_counts(centre: Centre) -> dict[str, int]:
 
 
 def team_members(team: Team) -> QuerySet[User]:
-    return team.members.filter(is_active=True).prefetch_related("role_grants").order_by("name")
+    return (
+        team.members.filter(is_active=True)
+        .prefetch_related(Prefetch("role_grants", queryset=RoleGrant.objects.order_by("role"), to_attr="role_list"))
+        .order_by("name")
+    )

@@ -58,7 +58,7 @@ class WorkerSerializer(serializers.ModelSerializer):
     fields are null for accounts without a worker profile (e.g. made in the admin)."""
 
     centre = CentreRefSerializer(read_only=True)
-    teams = TeamRefSerializer(many=True, read_only=True)
+    teams = TeamRefSerializer(source="team_list", many=True, read_only=True)
     roles = serializers.SerializerMethodField()
     gender = serializers.CharField(source="profile.gender", read_only=True, default="", allow_null=True)
     birth_date = serializers.DateField(source="profile.birth_date", read_only=True, default=None, allow_null=True)
@@ -83,7 +83,7 @@ class WorkerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_roles(self, user) -> list[str]:
-        return [grant.role for grant in user.role_grants.all()]
+        return [grant.role for grant in user.role_list]
 
 
 class RosterImportSerializer(serializers.ModelSerializer):
