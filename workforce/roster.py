@@ -124,7 +124,7 @@ def read_roster(content: bytes, file_name: str, *, max_rows: int) -> list[Roster
 
 def _map_header(header: list) -> dict[int, str]:
     lookup = {alias.lower(): field for field, aliases in HEADER_ALIASES.items() for alias in aliases}
-    columns = {}
+    columns: dict[int, str] = {}
     for index, cell in enumerate(header):
         field = lookup.get(str(cell or "").strip().lower())
         if field and field not in columns.values():
@@ -190,7 +190,7 @@ def parse_date(text: str) -> dt.date | None:
 
 def parse_roles(text: str) -> list[str]:
     """Role codes in order; raises ValueError naming the first unknown word."""
-    roles = []
+    roles: list[str] = []
     for word in _ROLE_SPLIT.split(text.strip()):
         if not word:
             continue

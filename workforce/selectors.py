@@ -8,11 +8,18 @@ from workforce import policies
 from workforce.models import Centre, RoleGrant, RosterImport, Team, User
 
 
+def _scoped_to_home_centre(actor: User, qs: QuerySet, lookup: str) -> QuerySet:
+    """Everything for a network admin; the actor's centre for anyone else; nothing for
+    staff without a centre (a bare `centre_id=None` filter would mean IS NULL)."""
+    if actor.is_network_admin:
+        return qs
+    if actor.centre_id is None:
+        return qs.none()
+    return qs.filter(**{lookup: actor.centre_id})
+
+
 def centres_visible_to(actor: User) -> QuerySet[Centre]:
-    qs = Centre.objects.all()
-    if not actor.is_network_admin:
-        qs = qs.filter(pk=actor.centre_id)
-    return qs.order_by("name")
+    return _scoped_to_home_centre(actor, Centre.objects.all(), "pk").order_by("name")
 
 
 def centre_list_with_counts(actor: User) -> QuerySet[Centre]:
@@ -31,9 +38,7 @@ def centre_get(actor: User, centre_id: int) -> Centre:
 
 def teams_visible_to(actor: User) -> QuerySet[Team]:
     qs = Team.objects.select_related("centre", "lead").annotate(member_count=Count("members"))
-    if not actor.is_network_admin:
-        qs = qs.filter(centre_id=actor.centre_id)
-    return qs.order_by("centre__name", "name")
+    return _scoped_to_home_centre(actor, qs, "centre_id").order_by("centre__name", "name")
 
 
 def team_get(actor: User, team_id: int) -> Team:
@@ -57,9 +62,7 @@ def workers_visible_to(actor: User) -> QuerySet[User]:
     a network admin's: everyone's. Anyone else: nobody."""
     if not policies.can_view_workers(actor):
         return User.objects.none()
-    qs = User.objects.all()
-    if not actor.is_network_admin:
-        qs = qs.filter(centre_id=actor.centre_id)
+    qs = _scoped_to_home_centre(actor, User.objects.all(), "centre_id")
     # centre_id, not centre__name: the index (centre, name, id) serves both a centre's
     # list and the network's; sorting by the joined name would sort every row per page.
     return _with_worker_relations(qs).order_by("centre_id", "name", "id")
@@ -100,9 +103,7 @@ def roster_imports_visible_to(actor: User) -> QuerySet[RosterImport]:
     if not policies.can_import_roster(actor):
         return RosterImport.objects.none()
     qs = RosterImport.objects.select_related("created_by")
-    if not actor.is_network_admin:
-        qs = qs.filter(created_by__centre_id=actor.centre_id)
-    return qs.order_by("-created_at")
+    return _scoped_to_home_centre(actor, qs, "created_by__centre_id").order_by("-created_at")
 
 
 def roster_import_get(actor: User, job_id: int) -> RosterImport:

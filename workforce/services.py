@@ -268,7 +268,7 @@ def roster_import_start(
     name = (upload.name or "").rsplit("/", 1)[-1][:255]
     if not name.lower().endswith((".csv", ".xlsx")):
         raise ValidationError({"file": [_("Upload a .csv or .xlsx file.")]})
-    if upload.size > settings.ROSTER_UPLOAD_MAX_BYTES:
+    if (upload.size or 0) > settings.ROSTER_UPLOAD_MAX_BYTES:
         raise ValidationError(
             {"file": [_("The file is larger than %(mb)d MB.") % {"mb": settings.ROSTER_UPLOAD_MAX_BYTES // 2**20}]}
         )
@@ -453,7 +453,7 @@ def _row_to_worker_data(row: roster.RosterRow, centres: dict, teams: dict) -> Wo
     education = parsed("education", roster.parse_choice, roster.EDUCATION_WORDS)
     birth_date = parsed("birth_date", roster.parse_date)
     hire_date = parsed("hire_date", roster.parse_date)
-    if errors:
+    if errors or centre is None:
         raise ValidationError(errors)
     return WorkerData(
         name=values.get("name", ""),

@@ -140,3 +140,27 @@ def test_schema_and_docs_are_served_without_outside_hosts(client):
     html = docs.content.decode()
     assert "/static/drf_spectacular_sidecar/" in html
     assert "cdn" not in html.lower()
+
+
+def test_throttled_callers_get_429_with_retry_after(api, hr, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.throttling import UserRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/minute", "anon": "2/minute"})
+    client = api(hr)
+    assert client.get("/api/v1/me/").status_code == 200
+    assert client.get("/api/v1/me/").status_code == 200
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    cache.clear()
+
+
+def test_staff_without_a_centre_see_nobody(api, db, annotator):
+    """Not "everyone without a centre": a missing centre must not turn into IS NULL."""
+    homeless_hr = factories.UserFactory(centre=None, roles=[Role.HR])
+    factories.UserFactory(centre=None, roles=[Role.ANNOTATOR])
+    client = api(homeless_hr)
+    assert client.get("/api/v1/workers/").json()["count"] == 0
+    assert client.get("/api/v1/centres/").json()["count"] == 0
