@@ -1,0 +1,249 @@
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from aidou.models import Job
+
+
+def _generated_name(folder: str, filename: str, allowed: set[str]) -> str:
+    # Uploaded names never reach the file system: a random name, a known suffix or none.
+    suffix = Path(filename).suffix.lower()
+    return f"{folder}/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}{suffix if suffix in allowed else ''}"
+
+
+def item_image_upload_to(instance, filename: str) -> str:
+    return _generated_name("items", filename, {".jpg", ".jpeg", ".png", ".webp"})
+
+
+def item_thumbnail_upload_to(instance, filename: str) -> str:
+    return _generated_name("thumbs", filename, {".webp"})
+
+
+def export_upload_to(instance, filename: str) -> str:
+    return _generated_name("exports", filename, {".json", ".zip"})
+
+
+class Organisation(models.Model):
+    """A client company that sends images and takes labels back."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("client organisation")
+        verbose_name_plural = _("client organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClientMember(models.Model):
+    """A person who logs in to the client pages of one organisation."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client_membership")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="members")
+
+    class Meta:
+        verbose_name = _("client member")
+        verbose_name_plural = _("client members")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation}"
+
+
+class ApiKey(models.Model):
+    """A client's API key. Only a SHA-256 of the secret is kept; the key is shown once."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Project(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        PAUSED = "paused", _("paused")
+        ARCHIVED = "archived", _("archived")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="projects")
+    name = models.CharField(_("name"), max_length=200)
+    instructions = models.TextField(_("instructions"), blank=True)
+    label_schema = models.JSONField(_("label schema"))
+    overlap = models.PositiveSmallIntegerField(_("overlap"), default=1)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(overlap__gte=1, overlap__lte=5), name="project_overlap_1_to_5"),
+        ]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def label_names(self) -> list[str]:
+        return [label["name"] for label in self.label_schema.get("labels", [])]
+
+
+class Item(models.Model):
+    """One image of a client's dataset, stored as uploaded, with its displayed size."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("new")
+        IN_PROGRESS = "in_progress", _("in progress")
+        REVIEW = "review", _("in review")
+        DONE = "done", _("done")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    file_name = models.CharField(_("file name"), max_length=255)
+    image = models.FileField(_("image"), upload_to=item_image_upload_to, max_length=200)
+    thumbnail = models.FileField(_("thumbnail"), upload_to=item_thumbnail_upload_to, max_length=200)
+    content_type = models.CharField(max_length=32)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
+    # Pre-annotations from the client's COCO file, in the API's shape: {"shapes": [...], "class": null}
+    prefill = models.JSONField(null=True, blank=True)
+    import_job = models.ForeignKey("ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="items")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["project", "sha256"], name="item_unique_image_in_project")]
+        indexes = [
+            models.Index(fields=["project", "status", "id"], name="item_project_status"),
+            models.Index(fields=["project", "file_name"], name="item_project_file_name"),
+        ]
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class ImportJob(Job):
+    """A client's upload: images and zips staged on disk, processed one file at a time."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="imports")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    staging_dir = models.CharField(max_length=255, editable=False)
+    # [{"name": "a.jpg", "path": "<staged file>"}, ...] in upload order
+    uploads = models.JSONField(default=list, editable=False)
+    annotations_path = models.CharField(max_length=255, blank=True, editable=False)
+    accepted = models.PositiveIntegerField(_("accepted"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.status})"
+
+
+class ExportJob(Job):
+    class Format(models.TextChoices):
+        COCO = "coco", "COCO"
+        VOC = "voc", "Pascal VOC"
+        YOLO = "yolo", "YOLO"
+        JSON = "json", "JSON"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="exports")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices)
+    only_accepted = models.BooleanField(_("only accepted work"), default=True)
+    items = models.PositiveIntegerField(_("items"), default=0)
+    file = models.FileField(_("file"), upload_to=export_upload_to, max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+
+    def __str__(self) -> str:
+        return f"export {self.pk} {self.format} ({self.status})"
+
+
+class Webhook(models.Model):
+    class Event(models.TextChoices):
+        IMPORT_FINISHED = "import.finished", "import.finished"
+        EXPORT_FINISHED = "export.finished", "export.finished"
+        PROJECT_DONE = "project.done", "project.done"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(_("events"), default=list)
+    secret_encrypted = models.TextField(editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(_("event"), max_length=32, choices=Webhook.Event.choices)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.webhook_id} ({self.status})"

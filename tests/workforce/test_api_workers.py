@@ -144,7 +144,7 @@ def test_schema_and_docs_are_served_without_outside_hosts(client):
 
 def test_throttled_callers_get_429_with_retry_after(api, hr, monkeypatch):
     from django.core.cache import cache
-    from rest_framework.throttling import UserRateThrottle
+    from aidou.throttling import PrincipalRateThrottle as UserRateThrottle
 
     cache.clear()
     monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/minute", "anon": "2/minute"})

@@ -1,0 +1,191 @@
+"""Label schemas and shapes: what a project allows, and whether an annotation fits it.
+
+Pure functions on plain dicts (no database), so the API, the import job and the
+workbench judge shapes the same way. Errors are {field: [message, ...]} as DRF shows them.
+"""
+
+import re
+from math import isfinite
+
+from django.utils.translation import gettext as _
+
+TOOLS = ("bbox", "polygon", "keypoints", "classification")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+MAX_LABELS = 200
+MAX_SHAPES = 2000
+MAX_POLYGON_POINTS = 1000
+
+
+class SchemaError(ValueError):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _names(values, field: str, errors: dict, *, limit: int = MAX_LABELS) -> list[str]:
+    if not isinstance(values, list) or not values:
+        errors.setdefault(field, []).append(_("Give a non-empty list."))
+        return []
+    if len(values) > limit:
+        errors.setdefault(field, []).append(_("At most %(n)d entries.") % {"n": limit})
+    names = []
+    for value in values:
+        if not isinstance(value, str) or not value.strip() or len(value) > 100:
+            errors.setdefault(field, []).append(_("Each entry is a name of 1 to 100 characters."))
+            continue
+        names.append(value.strip())
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        errors.setdefault(field, []).append(_("Duplicate names: %(names)s.") % {"names": ", ".join(duplicates)})
+    return names
+
+
+def clean_label_schema(schema) -> dict:
+    """Return the schema normalised (`tools`, `labels`, and `keypoints` / `classes` when
+    their tool is on), or raise SchemaError naming each bad field."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(schema, dict):
+        raise SchemaError({"label_schema": [_("The label schema is a JSON object.")]})
+    tools = schema.get("tools")
+    if not isinstance(tools, list) or not tools:
+        errors["label_schema.tools"] = [_("List at least one tool: %(tools)s.") % {"tools": ", ".join(TOOLS)}]
+        tools = []
+    unknown = [tool for tool in tools if tool not in TOOLS]
+    if unknown:
+        errors.setdefault("label_schema.tools", []).append(
+            _("Unknown tools: %(tools)s.") % {"tools": ", ".join(map(str, unknown))}
+        )
+    tools = [tool for tool in TOOLS if tool in tools]
+    cleaned: dict = {"tools": tools}
+
+    drawing = [tool for tool in tools if tool != "classification"]
+    labels = schema.get("labels", [])
+    if drawing or labels:
+        if not isinstance(labels, list) or not labels:
+            errors["label_schema.labels"] = [_("Drawing tools need at least one label.")]
+            labels = []
+        cleaned_labels = []
+        for label in labels:
+            if not isinstance(label, dict):
+                errors.setdefault("label_schema.labels", []).append(_('Each label is {"name", "color"}.'))
+                continue
+            colour = label.get("color", "#e6194b")
+            if not isinstance(colour, str) or not _COLOUR.match(colour):
+                errors.setdefault("label_schema.labels", []).append(
+                    _("“%(color)s” is not a colour like #e6194b.") % {"color": colour}
+                )
+            cleaned_labels.append({"name": label.get("name"), "color": colour})
+        names = _names([label["name"] for label in cleaned_labels], "label_schema.labels", errors)
+        cleaned["labels"] = [{"name": name, "color": label["color"]} for name, label in zip(names, cleaned_labels, strict=False)]
+    if "keypoints" in tools:
+        cleaned["keypoints"] = _names(schema.get("keypoints"), "label_schema.keypoints", errors, limit=100)
+    elif schema.get("keypoints"):
+        errors["label_schema.keypoints"] = [_("Key point names need the keypoints tool.")]
+    if "classification" in tools:
+        cleaned["classes"] = _names(schema.get("classes"), "label_schema.classes", errors)
+    elif schema.get("classes"):
+        errors["label_schema.classes"] = [_("Classes need the classification tool.")]
+    if errors:
+        raise SchemaError(errors)
+    return cleaned
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and isfinite(value)
+
+
+def clean_annotation(annotation, schema: dict, *, width: int, height: int) -> dict:
+    """Check an annotation `{"shapes": [...], "class": ...}` against a project's schema and
+    an image's size; return it normalised (coordinates rounded to 0.01 px)."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(annotation, dict):
+        raise SchemaError({"non_field_errors": [_('An annotation is {"shapes": [...], "class": ...}.')]})
+    tools = set(schema.get("tools", []))
+    labels = {label["name"] for label in schema.get("labels", [])}
+    keypoint_names = schema.get("keypoints", [])
+    shapes = annotation.get("shapes", [])
+    if not isinstance(shapes, list):
+        raise SchemaError({"shapes": [_("Shapes are a list.")]})
+    if len(shapes) > MAX_SHAPES:
+        raise SchemaError({"shapes": [_("At most %(n)d shapes.") % {"n": MAX_SHAPES}]})
+
+    def inside(x, y) -> bool:
+        return _number(x) and _number(y) and 0 <= x <= width and 0 <= y <= height
+
+    cleaned_shapes = []
+    for index, shape in enumerate(shapes):
+        field = f"shapes[{index}]"
+
+        def fail(message, field=field):
+            errors.setdefault(field, []).append(message)
+
+        if not isinstance(shape, dict):
+            fail(_("A shape is an object."))
+            continue
+        kind, label = shape.get("type"), shape.get("label")
+        if kind not in ("bbox", "polygon", "keypoints") or kind not in tools:
+            fail(_("This project does not allow shapes of type “%(type)s”.") % {"type": kind})
+            continue
+        if label not in labels:
+            fail(_("Unknown label “%(label)s”.") % {"label": label})
+            continue
+        if kind == "bbox":
+            x, y, w, h = (shape.get(key) for key in ("x", "y", "w", "h"))
+            if not all(_number(v) for v in (x, y, w, h)) or w <= 0 or h <= 0:
+                fail(_("A box needs numbers x, y and positive w, h."))
+            elif not (inside(x, y) and inside(x + w, y + h)):
+                fail(_("The box reaches outside the %(w)d×%(h)d image.") % {"w": width, "h": height})
+            else:
+                cleaned_shapes.append(
+                    {
+                        "type": "bbox",
+                        "label": label,
+                        "x": round(x, 2),
+                        "y": round(y, 2),
+                        "w": round(w, 2),
+                        "h": round(h, 2),
+                    }
+                )
+        elif kind == "polygon":
+            points = shape.get("points")
+            if not isinstance(points, list) or len(points) < 3:
+                fail(_("A polygon needs at least 3 points."))
+            elif len(points) > MAX_POLYGON_POINTS:
+                fail(_("At most %(n)d points in a polygon.") % {"n": MAX_POLYGON_POINTS})
+            elif not all(isinstance(p, list | tuple) and len(p) == 2 and inside(*p) for p in points):
+                fail(_("Every polygon point is [x, y] inside the %(w)d×%(h)d image.") % {"w": width, "h": height})
+            else:
+                cleaned_shapes.append(
+                    {"type": "polygon", "label": label, "points": [[round(x, 2), round(y, 2)] for x, y in points]}
+                )
+        else:
+            points = shape.get("points")
+            if not isinstance(points, dict) or not points:
+                fail(_('Key points are {"name": [x, y, visibility]}.'))
+                continue
+            unknown = [name for name in points if name not in keypoint_names]
+            if unknown:
+                fail(_("Unknown key points: %(names)s.") % {"names": ", ".join(map(str, unknown))})
+                continue
+            cleaned_points = {}
+            for name in keypoint_names:
+                point = points.get(name, [0, 0, 0])
+                if not (isinstance(point, list | tuple) and len(point) == 3 and point[2] in (0, 1, 2)):
+                    fail(_("Key point “%(name)s” is [x, y, visibility 0/1/2].") % {"name": name})
+                    break
+                x, y, visibility = point
+                if visibility and not inside(x, y):
+                    fail(_("Key point “%(name)s” is outside the image.") % {"name": name})
+                    break
+                cleaned_points[name] = [round(x, 2), round(y, 2), visibility] if visibility else [0, 0, 0]
+            else:
+                cleaned_shapes.append({"type": "keypoints", "label": label, "points": cleaned_points})
+    image_class = annotation.get("class")
+    if image_class is not None:
+        if "classification" not in tools:
+            errors["class"] = [_("This project has no image classes.")]
+        elif image_class not in schema.get("classes", []):
+            errors["class"] = [_("Unknown class “%(class)s”.") % {"class": image_class}]
+    if errors:
+        raise SchemaError(errors)
+    return {"shapes": cleaned_shapes, "class": image_class}

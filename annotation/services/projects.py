@@ -1,0 +1,55 @@
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from aidou.errors import Conflict, PermissionDenied
+from annotation.models import Item, Organisation, Project
+from annotation.schema import clean_label_schema
+
+
+def _labels_in_use(project: Project) -> set[str]:
+    """Labels and classes that stored pre-annotations use. (Annotations join in with the
+    labelling work.)"""
+    used: set[str] = set()
+    for prefill in Item.objects.filter(project=project, prefill__isnull=False).values_list("prefill", flat=True):
+        used.update(shape.get("label") for shape in prefill.get("shapes", []))
+        if prefill.get("class"):
+            used.add(prefill["class"])
+    return used
+
+
+@transaction.atomic
+def project_create(
+    *, organisation: Organisation | None, name: str, label_schema: dict, instructions: str = "", overlap: int = 1
+) -> Project:
+    """A client's new project. Raises SchemaError for a bad schema."""
+    if organisation is None:
+        raise PermissionDenied(_("Only a client organisation can create projects."))
+    return Project.objects.create(
+        organisation=organisation,
+        name=name.strip(),
+        instructions=instructions,
+        label_schema=clean_label_schema(label_schema),
+        overlap=overlap,
+    )
+
+
+@transaction.atomic
+def project_update(*, project: Project, **changes) -> Project:
+    """Change name, instructions, overlap, status or schema. A schema may not drop a label
+    or class that stored work uses (Conflict, 409)."""
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if "label_schema" in changes:
+        schema = clean_label_schema(changes.pop("label_schema"))
+        kept = {label["name"] for label in schema.get("labels", [])} | set(schema.get("classes", []))
+        dropped = sorted(_labels_in_use(project) - kept)
+        if dropped:
+            raise Conflict(
+                _("These labels are in use and cannot be removed: %(labels)s.") % {"labels": ", ".join(dropped)},
+                field="label_schema",
+            )
+        project.label_schema = schema
+    for field in ("name", "instructions", "overlap", "status"):
+        if field in changes:
+            setattr(project, field, changes[field])
+    project.save()
+    return project
