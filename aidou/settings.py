@@ -255,6 +255,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "aidou.models.Job.Status",
+        "ProjectStatusEnum": "annotation.models.Project.Status",
+        "ItemStatusEnum": "annotation.models.Item.Status",
+        "DeliveryStatusEnum": "annotation.models.WebhookDelivery.Status",
+    },
 }
 
 # Celery. Default broker: kombu's file-system transport in var/broker, so one machine

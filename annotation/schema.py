@@ -76,7 +76,9 @@ def clean_label_schema(schema) -> dict:
                 )
             cleaned_labels.append({"name": label.get("name"), "color": colour})
         names = _names([label["name"] for label in cleaned_labels], "label_schema.labels", errors)
-        cleaned["labels"] = [{"name": name, "color": label["color"]} for name, label in zip(names, cleaned_labels, strict=False)]
+        cleaned["labels"] = [
+            {"name": name, "color": label["color"]} for name, label in zip(names, cleaned_labels, strict=False)
+        ]
     if "keypoints" in tools:
         cleaned["keypoints"] = _names(schema.get("keypoints"), "label_schema.keypoints", errors, limit=100)
     elif schema.get("keypoints"):

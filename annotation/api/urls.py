@@ -1,1 +1,18 @@
-urlpatterns: list = []
+"""Client API routes (API.md). Each area registers its viewsets on the router here."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from annotation.api import projects
+
+router = SimpleRouter()
+router.register("projects", projects.ProjectViewSet, basename="project")
+router.register("items", projects.ItemViewSet, basename="item")
+router.register("imports", projects.ImportViewSet, basename="import")
+# exports: registered below by annotation.api.exports
+# webhooks: registered below by annotation.api.webhooks
+
+urlpatterns = [
+    path("projects/<int:project_id>/items/", projects.ProjectItemList.as_view(), name="project-items"),
+    *router.urls,
+]

@@ -144,6 +144,7 @@ def test_schema_and_docs_are_served_without_outside_hosts(client):
 
 def test_throttled_callers_get_429_with_retry_after(api, hr, monkeypatch):
     from django.core.cache import cache
+
     from aidou.throttling import PrincipalRateThrottle as UserRateThrottle
 
     cache.clear()

@@ -1,0 +1,227 @@
+"""Projects, items, imports and progress: the client API of API.md."""
+
+import django_filters
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from aidou.errors import PayloadTooLarge
+from annotation import selectors
+from annotation.models import ImportJob, Item, Project
+from annotation.principals import client_organisation_id
+from annotation.schema import SchemaError
+from annotation.services import imports as import_services
+from annotation.services import projects as project_services
+
+
+class IsClientOrNetworkAdmin(BasePermission):
+    """Clients (API key or a client member's session) and network admins."""
+
+    message = "This part of the API is for client organisations."
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return client_organisation_id(user) is not None or getattr(user, "is_network_admin", False)
+
+
+def api_key_of(request):
+    from annotation.models import ApiKey
+
+    return request.auth if isinstance(request.auth, ApiKey) else None
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    label_schema = serializers.JSONField(
+        help_text='{"tools": [...], "labels": [{"name", "color"}], "keypoints": [...], "classes": [...]}'
+    )
+    overlap = serializers.IntegerField(min_value=1, max_value=5, default=1)
+
+    class Meta:
+        model = Project
+        fields = ["id", "name", "instructions", "label_schema", "overlap", "status", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def validate_name(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError(_("A project needs a name."))
+        return value
+
+
+class ProgressSerializer(serializers.Serializer):
+    items = serializers.IntegerField()
+    annotated = serializers.IntegerField()
+    reviewed = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    done = serializers.IntegerField()
+    quality = serializers.FloatField(allow_null=True)
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Item
+        fields = ["id", "file_name", "width", "height", "sha256", "status", "created_at"]
+        read_only_fields = fields
+
+
+class ImportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportJob
+        fields = ["id", "project", "status", "total", "processed", "accepted", "duplicates", "rejected", "errors",
+                  "failure", "created_at", "started_at", "finished_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    files = serializers.ListField(
+        child=serializers.FileField(), help_text="Images (JPEG, PNG, WebP) and/or .zip archives."
+    )
+    annotations = serializers.FileField(required=False, help_text="Optional COCO JSON with pre-annotations.")
+
+
+def _schema_errors(exc: SchemaError) -> DRFValidationError:
+    return DRFValidationError(exc.errors)
+
+
+class ProjectViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """A client's projects. Label schemas are validated on create and update; a schema
+    cannot drop a label that stored work uses (409)."""
+
+    serializer_class = ProjectSerializer
+    permission_classes = [IsClientOrNetworkAdmin]
+    queryset = Project.objects.none()
+    parser_classes = [JSONParser]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.projects_visible_to(self.request.user)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        try:
+            serializer.instance = project_services.project_create(
+                organisation=selectors.organisation_of(self.request.user),
+                name=data["name"],
+                label_schema=data["label_schema"],
+                instructions=data.get("instructions", ""),
+                overlap=data.get("overlap", 1),
+            )
+        except SchemaError as exc:
+            raise _schema_errors(exc) from exc
+
+    def perform_update(self, serializer):
+        try:
+            serializer.instance = project_services.project_update(
+                project=serializer.instance, **serializer.validated_data
+            )
+        except SchemaError as exc:
+            raise _schema_errors(exc) from exc
+
+    @extend_schema(responses=ProgressSerializer)
+    @action(detail=True, methods=["get"])
+    def progress(self, request, pk=None):
+        """Counts of items by state, and quality once reviews exist."""
+        return Response(ProgressSerializer(selectors.project_progress(self.get_object())).data)
+
+    @extend_schema(
+        request={"multipart/form-data": ImportRequestSerializer},
+        responses={202: ImportSerializer, 413: inline_serializer("TooLarge", {"detail": serializers.CharField()})},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser], url_path="imports")
+    def imports(self, request, pk=None):
+        """Upload images and zips (and optionally a COCO file of pre-annotations). Answers
+        202 with the import job at once; poll `GET /api/v1/imports/{id}/`."""
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > settings.IMPORT_MAX_REQUEST_BYTES:
+            raise PayloadTooLarge(
+                _("The upload is larger than %(gb).1f GB; split it into several requests.")
+                % {"gb": settings.IMPORT_MAX_REQUEST_BYTES / 1024**3}
+            )
+        project = self.get_object()
+        files = request.FILES.getlist("files")
+        try:
+            job = import_services.import_start(
+                project=project,
+                files=files,
+                annotations=request.FILES.get("annotations"),
+                api_key=api_key_of(request),
+                created_by=request.user,
+            )
+        except ValidationError as exc:
+            raise DRFValidationError(exc.message_dict) from exc
+        return Response(ImportSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ItemFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Item.Status.choices)
+    file_name = django_filters.CharFilter()
+
+    class Meta:
+        model = Item
+        fields = ["status", "file_name"]
+
+
+class ProjectItemList(ListAPIView):
+    """The items of a project (`?status=`, `?file_name=`), oldest first."""
+
+    serializer_class = ItemSerializer
+    permission_classes = [IsClientOrNetworkAdmin]
+    filterset_class = ItemFilter
+    queryset = Item.objects.none()
+
+    def get_queryset(self):
+        return selectors.items_of(self.request.user, self.kwargs["project_id"]).only(*ItemSerializer.Meta.fields)
+
+
+class ItemViewSet(viewsets.GenericViewSet):
+    """An item's image and thumbnail, served only to those who may see the project."""
+
+    permission_classes = [IsClientOrNetworkAdmin]
+    queryset = Item.objects.none()
+    serializer_class = ItemSerializer
+
+    def _file(self, field_file, content_type: str, name: str):
+        response = FileResponse(field_file.open("rb"), content_type=content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Disposition"] = f'inline; filename="{name}"'
+        response["Cache-Control"] = "private, max-age=86400"
+        return response
+
+    @extend_schema(responses={(200, "image/*"): bytes}, parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)])
+    @action(detail=True, methods=["get"])
+    def image(self, request, pk=None):
+        """The image as uploaded (JPEG, PNG or WebP)."""
+        item = selectors.item_get(request.user, pk)
+        extension = item.content_type.split("/")[1].replace("jpeg", "jpg")
+        return self._file(item.image, item.content_type, f"item-{item.pk}.{extension}")
+
+    @extend_schema(
+        responses={(200, "image/webp"): bytes}, parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)]
+    )
+    @action(detail=True, methods=["get"])
+    def thumbnail(self, request, pk=None):
+        """A small WebP preview (at most 256 px a side)."""
+        item = selectors.item_get(request.user, pk)
+        return self._file(item.thumbnail, "image/webp", f"item-{item.pk}.webp")
+
+
+class ImportViewSet(viewsets.ReadOnlyModelViewSet):
+    """Import jobs: poll one until `status` is `succeeded` or `failed`."""
+
+    serializer_class = ImportSerializer
+    permission_classes = [IsClientOrNetworkAdmin]
+    queryset = ImportJob.objects.none()
+
+    def get_queryset(self):
+        return selectors.imports_visible_to(self.request.user)
