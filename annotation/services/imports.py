@@ -327,7 +327,10 @@ def _decode(data: bytes) -> tuple[Image.Image, str]:
     except FileRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise FileRejected(_("Over the pixel limit (a decompression bomb?).")) from None
+        raise FileRejected(
+            _("Over the %(mp)d megapixel limit (a decompression bomb?).")
+            % {"mp": settings.IMPORT_MAX_PIXELS // 1_000_000}
+        ) from None
     except (OSError, ValueError, SyntaxError, Image.UnidentifiedImageError, EOFError):
         raise FileRejected(_("Not a readable image.")) from None
 
