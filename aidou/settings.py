@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "workforce.context_processors.roles",
+                "annotation.context_processors.client_nav",
             ],
         },
     },
@@ -197,6 +198,9 @@ IMPORT_MAX_PIXELS = int(os.environ.get("IMPORT_MAX_PIXELS", 40_000_000))
 IMPORT_ZIP_MAX_ENTRIES = int(os.environ.get("IMPORT_ZIP_MAX_ENTRIES", 20_000))
 IMPORT_ZIP_MAX_TOTAL_BYTES = int(os.environ.get("IMPORT_ZIP_MAX_TOTAL_BYTES", 8 * 1024**3))
 IMPORT_COCO_MAX_BYTES = int(os.environ.get("IMPORT_COCO_MAX_BYTES", 200 * 1024**2))
+# Client webhooks: refuse URLs that are or resolve to private, loopback, link-local or
+# reserved addresses (SSRF). Only development and tests turn this on.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 THUMBNAIL_SIZE = 256
 ROSTER_MAX_ROWS = int(os.environ.get("ROSTER_MAX_ROWS", "5000"))
 

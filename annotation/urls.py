@@ -1,0 +1,11 @@
+from django.urls import path
+
+from annotation import views
+
+urlpatterns = [
+    path("", views.project_list, name="client-projects"),
+    path("projects/<int:project_id>/", views.project_detail, name="client-project-detail"),
+    path("imports/<int:job_id>/", views.import_detail, name="client-import-detail"),
+    path("keys/", views.api_keys, name="client-api-keys"),
+    path("keys/<int:key_id>/revoke/", views.api_key_revoke_view, name="client-api-key-revoke"),
+]
