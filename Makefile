@@ -27,6 +27,7 @@ translations: | $(BIN)/python
 run: setup-app
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo_client
 	./bin/run-embedded
 
 ## make test: the whole test suite (browser tests run when /usr/bin/chromium is present).

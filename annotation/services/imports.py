@@ -69,8 +69,10 @@ def import_start(
     annotations: UploadedFile | None = None,
     api_key: ApiKey | None = None,
     created_by=None,
+    enqueue: bool = True,
 ) -> ImportJob:
-    """Stage the files and queue the job. Raises ValidationError naming `files` or
+    """Stage the files and queue the job (`enqueue=False`: the caller runs `import_run`
+    itself, as the demo loader does). Raises ValidationError naming `files` or
     `annotations` when the request itself is unusable (nothing is written then)."""
     if not files:
         raise ValidationError({"files": [_("Send at least one image or zip file.")]})
@@ -99,7 +101,8 @@ def import_start(
                 total=len(uploads),
                 language=translation.get_language() or settings.LANGUAGE_CODE,
             )
-            transaction.on_commit(lambda: _enqueue(job.pk))
+            if enqueue:
+                transaction.on_commit(lambda: _enqueue(job.pk))
     except Exception:
         _discard_staging(staging, [upload["path"] for upload in uploads])
         raise

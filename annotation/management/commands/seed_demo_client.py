@@ -1,0 +1,72 @@
+"""The demo client: an organisation, a login for its pages, an API key, and a project of
+40 drawn street scenes imported with COCO pre-annotations through the real import job.
+Idempotent: a second run changes nothing and prints the same key."""
+
+import hashlib
+import json
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+
+from annotation.demo import DEMO_SCHEMA, coco_for, street_scene
+from annotation.models import ApiKey, ClientMember, Project
+from annotation.services.api_keys import organisation_get_or_create
+from annotation.services.imports import import_run, import_start
+from annotation.services.projects import project_create
+from workforce.management.commands.seed_demo import DEMO_PASSWORD
+
+ORGANISATION = "示例智驾科技 Demo Autodrive"
+# A published key for the demo only; real keys are random and stored hashed.
+DEMO_KEY = "aidou_demo0000_" + "DemoKeyForTheLocalDemoOnly-DoNotUseElsewhere"  # noqa: S105
+SCENES = 40
+
+
+class Command(BaseCommand):
+    help = "Load the demo client organisation and its street-scene dataset (idempotent)."
+
+    def handle(self, *args, **options):
+        organisation = organisation_get_or_create(name=ORGANISATION)
+        User = get_user_model()
+        user, created = User.objects.get_or_create(
+            username="client_demo", defaults={"name": "示例客户", "password": make_password(DEMO_PASSWORD)}
+        )
+        ClientMember.objects.get_or_create(user=user, defaults={"organisation": organisation})
+        ApiKey.objects.get_or_create(
+            prefix="demo0000",
+            defaults={
+                "organisation": organisation,
+                "name": "demo",
+                "key_hash": hashlib.sha256(DEMO_KEY.encode()).hexdigest(),
+            },
+        )
+        project = Project.objects.filter(organisation=organisation).first() or project_create(
+            organisation=organisation,
+            name="街景标注示例 Street scenes (demo)",
+            label_schema=DEMO_SCHEMA,
+            instructions="框出每一辆车、每一个行人和红绿灯；行人另画轮廓并标出头和双手。\n"
+            "Box every car, person and traffic light; outline each person and mark the head and hands.",
+            overlap=2,
+        )
+        if not project.items.exists():
+            scenes, files = [], []
+            for n in range(SCENES):
+                data, annotation = street_scene(seed=n)
+                name = f"street_{n + 1:03d}.jpg"
+                files.append(SimpleUploadedFile(name, data, content_type="image/jpeg"))
+                scenes.append((name, 640, 360, annotation))
+            coco = coco_for(scenes, DEMO_SCHEMA)
+
+            job = import_start(
+                project=project,
+                files=files,
+                annotations=SimpleUploadedFile("coco.json", json.dumps(coco).encode()),
+                created_by=user,
+                enqueue=False,
+            )
+            job = import_run(job_id=job.pk)
+            self.stdout.write(f"Demo dataset imported: {job.accepted} images, {job.rejected} rejected.")
+        self.stdout.write(f"Demo client: log in as client_demo (password {DEMO_PASSWORD}) for {ORGANISATION}")
+        self.stdout.write(f"Demo client API key: {DEMO_KEY}")
+        self.stdout.write(f"  curl -H 'Authorization: Token {DEMO_KEY}' http://127.0.0.1:8000/api/v1/projects/")
