@@ -29,7 +29,7 @@ if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
 from bench.common import RESULTS_DIR, BenchError, Context, Options, Row, Server  # noqa: E402
 
 # Add a benchmark: write bench/<name>.py and list its name here.
-BENCHMARKS = ["workers_list"]
+BENCHMARKS = ["workers_list", "items_list", "imports"]
 
 SERVER_WORKERS = 4
 
@@ -43,6 +43,7 @@ def bench_environment() -> dict[str, str]:
     env = dict(os.environ)
     var_dir = Path(env.get("AIDOU_VAR_DIR", ROOT / "var"))
     env.setdefault("DATABASE_URL", f"sqlite:///{var_dir / 'bench.sqlite3'}")
+    env.setdefault("MEDIA_ROOT", str(var_dir / "bench-media"))  # never the developer's media
     env.setdefault("DEBUG", "0")
     env.setdefault("SECRET_KEY", "bench-only-" + hashlib.sha256(b"aidou-bench-secret").hexdigest())
     env.setdefault("ALLOWED_HOSTS", "127.0.0.1")
