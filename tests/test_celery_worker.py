@@ -43,17 +43,23 @@ def celery_worker_process():
         process.kill()
 
 
+def wait_until_finished(job, worker: subprocess.Popen, timeout: float = 60) -> None:
+    """Poll a job row until the worker process has finished it (or fail, with its log)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.is_finished:
+            return
+        assert worker.poll() is None, worker.stdout.read()
+        time.sleep(0.2)
+    raise AssertionError(f"job still {job.status} after {timeout} s")
+
+
 def test_a_roster_import_runs_on_a_real_worker(celery_worker_process, centre, hr):
     body = f"姓名,手机号,身份证号,中心,角色\n真工人,13755556666,{factories.make_id_number()},{centre.name},标注员\n"
     job = services.roster_import_start(actor=hr, upload=SimpleUploadedFile("r.csv", body.encode()))
     # The service enqueued on commit (autocommit here); only the worker process can finish it.
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.is_finished:
-            break
-        assert celery_worker_process.poll() is None, celery_worker_process.stdout.read()
-        time.sleep(0.2)
+    wait_until_finished(job, celery_worker_process)
     assert job.status == RosterImport.Status.SUCCEEDED, f"job still {job.status}"
     assert job.created == 1
     assert User.objects.filter(mobile="13755556666", name="真工人").exists()
