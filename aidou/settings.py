@@ -264,6 +264,7 @@ SPECTACULAR_SETTINGS = {
         "ProjectStatusEnum": "annotation.models.Project.Status",
         "ItemStatusEnum": "annotation.models.Item.Status",
         "DeliveryStatusEnum": "annotation.models.WebhookDelivery.Status",
+        "WebhookEventEnum": "annotation.models.Webhook.Event",
     },
 }
 

@@ -3,14 +3,14 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from annotation.api import projects
+from annotation.api import projects, webhooks
 
 router = SimpleRouter()
 router.register("projects", projects.ProjectViewSet, basename="project")
 router.register("items", projects.ItemViewSet, basename="item")
 router.register("imports", projects.ImportViewSet, basename="import")
 # exports: registered below by annotation.api.exports
-# webhooks: registered below by annotation.api.webhooks
+router.register("webhooks", webhooks.WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("projects/<int:project_id>/items/", projects.ProjectItemList.as_view(), name="project-items"),
