@@ -39,16 +39,16 @@ def shape_to_coco(shape: dict, *, category_ids: dict[str, int], keypoint_names: 
         )
         return {"category_id": category_id, "bbox": _bbox_of(points), "area": round(area, 4),
                 "segmentation": [flat], "iscrowd": 0}  # fmt: skip
-    flat: list[float] = []
+    triples: list[float] = []
     labelled = []
     for name in keypoint_names:
         x, y, visibility = shape["points"].get(name, [0, 0, 0])
-        flat += [x, y, visibility]
+        triples += [x, y, visibility]
         if visibility:
             labelled.append([x, y])
     box = _bbox_of(labelled)
     return {"category_id": category_id, "bbox": box, "area": round(box[2] * box[3], 4), "segmentation": [],
-            "keypoints": flat, "num_keypoints": len(labelled), "iscrowd": 0}  # fmt: skip
+            "keypoints": triples, "num_keypoints": len(labelled), "iscrowd": 0}  # fmt: skip
 
 
 def coco_categories(schema: dict) -> list[dict]:
@@ -87,7 +87,9 @@ def coco_to_prefill(data, schema: dict) -> tuple[dict[str, dict], dict[str, str]
         if not isinstance(image, dict) or "id" not in image or not isinstance(image.get("file_name"), str):
             raise CocoError(_('Each image needs "id" and "file_name".'))
         images[image["id"]] = image["file_name"]
-        attributes = image.get("attributes") if isinstance(image.get("attributes"), dict) else {}
+        attributes = image.get("attributes")
+        if not isinstance(attributes, dict):
+            attributes = {}
         prefill[image["file_name"]] = {"shapes": [], "class": attributes.get("class")}
     for annotation in data.get("annotations", []):
         if not isinstance(annotation, dict):

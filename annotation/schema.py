@@ -132,8 +132,12 @@ def clean_annotation(annotation, schema: dict, *, width: int, height: int) -> di
             fail(_("Unknown label “%(label)s”.") % {"label": label})
             continue
         if kind == "bbox":
-            x, y, w, h = (shape.get(key) for key in ("x", "y", "w", "h"))
-            if not all(_number(v) for v in (x, y, w, h)) or w <= 0 or h <= 0:
+            values = [shape.get(key) for key in ("x", "y", "w", "h")]
+            if not all(_number(v) for v in values):
+                fail(_("A box needs numbers x, y and positive w, h."))
+                continue
+            x, y, w, h = (float(v) for v in values)  # type: ignore[arg-type]  # numbers, checked above
+            if w <= 0 or h <= 0:
                 fail(_("A box needs numbers x, y and positive w, h."))
             elif not (inside(x, y) and inside(x + w, y + h)):
                 fail(_("The box reaches outside the %(w)d×%(h)d image.") % {"w": width, "h": height})

@@ -35,6 +35,7 @@ from PIL import Image, ImageOps
 from annotation.coco import CocoError, coco_to_prefill
 from annotation.models import ApiKey, ImportJob, Item, Project
 from annotation.schema import SchemaError, clean_annotation
+from annotation.services.webhooks import webhook_event_emit
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def import_start(
     try:
         for index, upload in enumerate(files):
             path = default_storage.save(f"{staging}/{index:05d}.upload", upload)
-            uploads.append({"name": _safe_name(upload.name), "path": path})
+            uploads.append({"name": _safe_name(upload.name or ""), "path": path})
         annotations_path = ""
         if coco_prefill is not None:
             annotations_path = default_storage.save(
@@ -159,6 +160,8 @@ def import_run(*, job_id: int) -> ImportJob | None:
             ImportJob.objects.filter(pk=job_id).update(
                 status=ImportJob.Status.FAILED, failure=str(exc)[:1000], finished_at=timezone.now()
             )
+            job.refresh_from_db()
+            _after_finish(job)
             raise
     job.refresh_from_db()
     _after_finish(job)
@@ -395,11 +398,7 @@ def _ingest(job, project, unit: Unit, existing: dict, prefill: dict, prefill_err
 
 
 def _after_finish(job: ImportJob) -> None:
-    """Tell the client's webhooks (when the webhook module is present)."""
-    try:
-        from annotation.services.webhooks import webhook_event_emit
-    except ImportError:
-        return
+    """Tell the client's webhooks that the import ended, whether it succeeded or failed."""
     webhook_event_emit(
         organisation_id=job.project.organisation_id,
         event="import.finished",

@@ -11,6 +11,8 @@ def _labels_in_use(project: Project) -> set[str]:
     labelling work.)"""
     used: set[str] = set()
     for prefill in Item.objects.filter(project=project, prefill__isnull=False).values_list("prefill", flat=True):
+        if not prefill:
+            continue
         used.update(shape.get("label") for shape in prefill.get("shapes", []))
         if prefill.get("class"):
             used.add(prefill["class"])
