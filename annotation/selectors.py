@@ -105,3 +105,19 @@ def webhook_get(actor, webhook_id) -> Webhook:
 
 def deliveries_of(actor, webhook_id) -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(webhook=webhook_get(actor, webhook_id)).order_by("-created_at", "-id")
+
+
+def item_labels_for_export(item: Item, *, only_accepted: bool) -> dict | None:
+    """What an export says an item is labelled with: `{"shapes": [...], "class": ...}`, or
+    None for an item with nothing to export (it is still listed, with no annotations).
+
+    The caller has checked that the actor may see the item's project; this only reads the
+    item it is given (no query), so an export stays at a constant number of queries.
+
+    For now there is no labelling or review work: with `only_accepted=False` the labels
+    are the item's pre-annotations (`item.prefill`, from the client's COCO import); with
+    `only_accepted=True` nothing is accepted yet, so every item answers None. When
+    annotations and reviews exist, this becomes the consensus of accepted annotations."""
+    if only_accepted:
+        return None
+    return item.prefill

@@ -25,3 +25,11 @@ def webhook_deliver_task(self, delivery_id: int) -> None:
     delivery = webhooks.webhook_deliver(delivery_id=delivery_id)
     if delivery is not None and delivery.status == WebhookDelivery.Status.PENDING:
         raise self.retry(countdown=webhooks.webhook_retry_delay(delivery.attempts))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def export_task(job_id: int) -> None:
+    """Write a queued export; a re-delivered task finds it claimed and does nothing."""
+    from annotation.services import exports
+
+    exports.export_run(job_id=job_id)

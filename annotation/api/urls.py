@@ -3,16 +3,17 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from annotation.api import projects, webhooks
+from annotation.api import exports, projects, webhooks
 
 router = SimpleRouter()
 router.register("projects", projects.ProjectViewSet, basename="project")
 router.register("items", projects.ItemViewSet, basename="item")
 router.register("imports", projects.ImportViewSet, basename="import")
-# exports: registered below by annotation.api.exports
+router.register("exports", exports.ExportViewSet, basename="export")
 router.register("webhooks", webhooks.WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("projects/<int:project_id>/items/", projects.ProjectItemList.as_view(), name="project-items"),
+    path("projects/<int:project_id>/exports/", exports.ProjectExportCreate.as_view(), name="project-exports"),
     *router.urls,
 ]
