@@ -37,6 +37,10 @@ class AuditLog(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.target_type}:{self.target_id}"
 
 
+# A running job that has not reported progress for this long has lost its worker.
+STALE_AFTER = dt.timedelta(minutes=10)
+
+
 class Job(models.Model):
     """Base of every long operation: a row a page and an API client can watch and an
     operator can retry. Subclasses add their inputs and result counts."""
@@ -56,6 +60,8 @@ class Job(models.Model):
     language = models.CharField(_("language"), max_length=16, default=settings.LANGUAGE_CODE)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    # Written with every progress update: how claims tell a dead worker from a slow one.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
@@ -67,9 +73,9 @@ class Job(models.Model):
 
     @property
     def is_stale(self) -> bool:
-        """Queued or running for over ten minutes: its worker probably died."""
-        since = self.started_at or self.created_at
-        return not self.is_finished and since is not None and timezone.now() - since > dt.timedelta(minutes=10)
+        """Queued or running with no sign of life for STALE_AFTER: its worker probably died."""
+        since = self.heartbeat_at or self.started_at or self.created_at
+        return not self.is_finished and since is not None and timezone.now() - since > STALE_AFTER
 
     @property
     def percent(self) -> int:

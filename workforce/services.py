@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from aidou.audit import audit_record
 from aidou.crypto import decrypt_text, digest_text, encrypt_text
 from aidou.errors import Conflict, PermissionDenied
+from aidou.jobs import job_claim, job_fail
 from aidou.masking import mask_bank_account, mask_id_number
 from aidou.models import AuditLog
 from workforce import policies, roster
@@ -306,28 +307,24 @@ def roster_import_retry(*, actor: User, job: RosterImport) -> RosterImport:
 
 
 def roster_import_run(*, job_id: int) -> RosterImport | None:
-    """Process one roster import. Only a queued job is claimed (a conditional update), so a
-    re-delivered message does nothing; a job whose worker died is queued again by
-    `roster_import_retry`. People are matched by ID number, then mobile, so a re-run
+    """Process one roster import. Claimed with aidou.jobs.job_claim: a re-delivered message
+    does nothing unless the job's worker died, and then it takes the job over. People are matched by ID number, then mobile, so a re-run
     updates them instead of adding them twice. Each row is its own transaction: good rows
     stay even when others are refused. The file is deleted once read to the end: its
     ID numbers and bank accounts are in clear, and the database now holds them encrypted."""
     language = RosterImport.objects.filter(pk=job_id).values_list("language", flat=True).first()
     with translation.override(language or settings.LANGUAGE_CODE):
-        return _roster_import_run(job_id)
+        try:
+            return _roster_import_run(job_id)
+        except Exception:
+            log.exception("roster import %s failed", job_id)
+            job_fail(RosterImport, job_id)
+            raise
 
 
 def _roster_import_run(job_id: int) -> RosterImport | None:
-    claimed = RosterImport.objects.filter(pk=job_id, status=RosterImport.Status.QUEUED).update(
-        status=RosterImport.Status.RUNNING,
-        started_at=timezone.now(),
-        processed=0,
-        created=0,
-        updated=0,
-        errors=[],
-    )
-    if not claimed:
-        return None  # finished already, or unknown: a re-delivered message does nothing
+    if not job_claim(RosterImport, job_id, processed=0, created=0, updated=0, errors=[]):
+        return None  # finished already, running elsewhere, or unknown
     job = RosterImport.objects.select_related("created_by").get(pk=job_id)
     try:
         with job.file.open("rb") as handle:
@@ -379,7 +376,9 @@ def _roster_import_run(job_id: int) -> RosterImport | None:
         except PermissionDenied as exc:
             errors.append({"row": row.number, "field": "centre", "reason": exc.message})
         if index % step == 0 or index == len(rows):
-            RosterImport.objects.filter(pk=job_id).update(processed=index, created=created, updated=updated)
+            RosterImport.objects.filter(pk=job_id).update(
+                processed=index, created=created, updated=updated, heartbeat_at=timezone.now()
+            )
 
     _roster_file_discard(job)
     RosterImport.objects.filter(pk=job_id).update(

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from aidou.jobs import job_claim, job_fail
 from annotation.coco import coco_categories, shape_to_coco
 from annotation.models import ApiKey, ExportJob, Item, Project
 from annotation.selectors import item_labels_for_export
@@ -102,27 +103,22 @@ def _enqueue(job_id: int) -> None:
 
 
 def export_run(*, job_id: int) -> ExportJob | None:
-    """Write a queued export. Only a queued job is claimed (conditional update), so a
-    re-delivered task does nothing and returns None. On any error the job is marked
+    """Write a queued export. A job is claimed with aidou.jobs.job_claim, so a re-delivered
+    task does nothing (returns None) unless the job's worker died. On any error the job is marked
     failed with the reason in `failure`, the temporary file (and a file already saved
     to storage) is removed and the error is raised again. Runs a constant number of queries whatever the project's size."""
-    claimed = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
-        status=ExportJob.Status.RUNNING, started_at=timezone.now(), processed=0, items=0, errors=[], failure=""
-    )
-    if not claimed:
+    if not job_claim(ExportJob, job_id, processed=0, items=0, errors=[]):
         return None
     job = ExportJob.objects.select_related("project").get(pk=job_id)
     with translation.override(job.language or settings.LANGUAGE_CODE):
         try:
             _run(job)
-        except Exception as exc:
+        except Exception:
             log.exception("export %s failed", job_id)
             if job.file:  # saved, but the job could not be marked done: no orphan in storage
                 with contextlib.suppress(OSError):
                     job.file.delete(save=False)
-            ExportJob.objects.filter(pk=job_id).update(
-                status=ExportJob.Status.FAILED, failure=str(exc)[:1000], finished_at=timezone.now()
-            )
+            job_fail(ExportJob, job_id)
             raise
     job.refresh_from_db()
     _after_finish(job)
@@ -144,7 +140,7 @@ class _Progress:
             self.save()
 
     def save(self, **fields) -> None:
-        ExportJob.objects.filter(pk=self.job_id).update(processed=self.processed, **fields)
+        ExportJob.objects.filter(pk=self.job_id).update(processed=self.processed, heartbeat_at=timezone.now(), **fields)
         self.last_saved = time.monotonic()
 
 
@@ -404,11 +400,9 @@ WRITERS: dict[str, Callable[[Path, Project, Iterator[Labelled]], None]] = {
 
 
 def _after_finish(job: ExportJob) -> None:
-    """Tell the client's webhooks (when the webhook module is present)."""
-    try:
-        from annotation.services.webhooks import webhook_event_emit
-    except ImportError:
-        return
+    """Tell the client's webhooks that the export ended."""
+    from annotation.services.webhooks import webhook_event_emit
+
     webhook_event_emit(
         organisation_id=job.project.organisation_id,
         event="export.finished",

@@ -32,6 +32,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
+from aidou.jobs import job_claim, job_fail
 from annotation.coco import CocoError, coco_to_prefill
 from annotation.models import ApiKey, ImportJob, Item, Project
 from annotation.schema import SchemaError, clean_annotation
@@ -142,24 +143,18 @@ def _discard_staging(staging: str, paths: list[str]) -> None:
 
 
 def import_run(*, job_id: int) -> ImportJob | None:
-    """Process a queued import. Only a queued job is claimed (conditional update); a job
-    whose worker died is queued again by `import_retry` and re-run from the start: images
-    it already added count as accepted again, not as duplicates, and are not added twice."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, started_at=timezone.now(), processed=0, accepted=0, duplicates=0,
-        rejected=0, errors=[],
-    )  # fmt: skip
-    if not claimed:
+    """Process a queued import (see aidou.jobs.job_claim: a re-delivered task also takes
+    over a job whose worker died). A job runs from the start each time: images it already
+    added count as accepted again, not as duplicates, and are never added twice."""
+    if not job_claim(ImportJob, job_id, processed=0, accepted=0, duplicates=0, rejected=0, errors=[]):
         return None
     job = ImportJob.objects.select_related("project").get(pk=job_id)
     with translation.override(job.language or settings.LANGUAGE_CODE):
         try:
             _run(job)
-        except Exception as exc:
+        except Exception:
             log.exception("import %s failed", job_id)
-            ImportJob.objects.filter(pk=job_id).update(
-                status=ImportJob.Status.FAILED, failure=str(exc)[:1000], finished_at=timezone.now()
-            )
+            job_fail(ImportJob, job_id)
             job.refresh_from_db()
             _after_finish(job)
             raise
@@ -202,7 +197,9 @@ class _Progress:
         self.save()
 
     def save(self, **final) -> None:
-        ImportJob.objects.filter(pk=self.job.pk).update(total=self.total, errors=self.errors, **self.counts, **final)
+        ImportJob.objects.filter(pk=self.job.pk).update(
+            total=self.total, errors=self.errors, heartbeat_at=timezone.now(), **self.counts, **final
+        )
         self.last_saved = time.monotonic()
 
 
