@@ -30,8 +30,8 @@ def _names(values, field: str, errors: dict, *, limit: int = MAX_LABELS) -> list
         errors.setdefault(field, []).append(_("At most %(n)d entries.") % {"n": limit})
     names = []
     for value in values:
-        if not isinstance(value, str) or not value.strip() or len(value) > 100:
-            errors.setdefault(field, []).append(_("Each entry is a name of 1 to 100 characters."))
+        if not isinstance(value, str) or not value.strip() or len(value) > 100 or not value.isprintable():
+            errors.setdefault(field, []).append(_("Each entry is a name of 1 to 100 printable characters."))
             continue
         names.append(value.strip())
     duplicates = sorted({name for name in names if names.count(name) > 1})

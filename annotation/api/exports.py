@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from aidou.errors import Conflict, NotFound
 from annotation import selectors
-from annotation.api.projects import IsClientOrNetworkAdmin, api_key_of
+from annotation.api.permissions import IsClientOrNetworkAdmin, api_key_of
 from annotation.models import ExportJob
 from annotation.services import exports as export_services
 

@@ -11,34 +11,15 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import JSONParser, MultiPartParser
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from aidou.errors import PayloadTooLarge
 from annotation import selectors
+from annotation.api.permissions import IsClientOrNetworkAdmin, api_key_of
 from annotation.models import ImportJob, Item, Project
-from annotation.principals import client_organisation_id
 from annotation.schema import SchemaError
 from annotation.services import imports as import_services
 from annotation.services import projects as project_services
-
-
-class IsClientOrNetworkAdmin(BasePermission):
-    """Clients (API key or a client member's session) and network admins."""
-
-    message = "This part of the API is for client organisations."
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False
-        return client_organisation_id(user) is not None or getattr(user, "is_network_admin", False)
-
-
-def api_key_of(request):
-    from annotation.models import ApiKey
-
-    return request.auth if isinstance(request.auth, ApiKey) else None
 
 
 class ProjectSerializer(serializers.ModelSerializer):

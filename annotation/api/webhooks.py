@@ -7,7 +7,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from annotation import selectors
-from annotation.api.projects import IsClientOrNetworkAdmin
+from annotation.api.permissions import IsClientOrNetworkAdmin
 from annotation.models import Webhook, WebhookDelivery
 from annotation.services import webhooks as webhook_services
 
