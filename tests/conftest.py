@@ -18,6 +18,12 @@ def _eager_celery(request):
 
 
 @pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Each test writes uploads and exports into its own folder, removed with it."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _english_messages():
     """Services' messages in English unless a test asks otherwise; pages follow the
     request's language as in production."""

@@ -29,7 +29,12 @@ def _test_database_url() -> str:
 
 @pytest.fixture
 def celery_worker_process():
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),  # the test's own media folder
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "aidou", "worker", "--pool=solo", "--loglevel=INFO",
          "--without-gossip", "--without-mingle", "--without-heartbeat"],

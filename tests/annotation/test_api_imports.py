@@ -21,18 +21,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def org():
-    return OrganisationFactory(name="Autodrive Ltd")
-
-
-@pytest.fixture
-def client_api(org):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(org)}")
-    return client
-
-
-@pytest.fixture
 def project(org):
     return ProjectFactory(organisation=org, label_schema=dict(STREET_SCHEMA))
 

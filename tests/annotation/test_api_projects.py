@@ -10,18 +10,6 @@ from tests.openapi import assert_matches_schema
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def org():
-    return OrganisationFactory(name="Autodrive Ltd")
-
-
-@pytest.fixture
-def client_api(org):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(org)}")
-    return client
-
-
 def create(client, **overrides):
     body = {
         "name": "Street scenes 2026-11",

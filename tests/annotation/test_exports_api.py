@@ -28,28 +28,6 @@ pytestmark = pytest.mark.django_db
 PREFILL = {"shapes": [{"type": "bbox", "label": "car", "x": 1, "y": 2, "w": 30, "h": 20}], "class": "day"}
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def org():
-    return OrganisationFactory(name="Autodrive Ltd")
-
-
-@pytest.fixture
-def key(org):
-    return api_key_for(org)
-
-
-@pytest.fixture
-def client_api(key):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
-
-
 @pytest.fixture
 def project(org):
     project = ProjectFactory(organisation=org, label_schema=dict(STREET_SCHEMA))

@@ -9,11 +9,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def org():
-    return OrganisationFactory(name="Autodrive Ltd")
-
-
-@pytest.fixture
 def member(org, client):
     user = people.UserFactory(centre=None, username="client_user")
     ClientMember.objects.create(user=user, organisation=org)
