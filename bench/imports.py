@@ -94,11 +94,16 @@ def _ours(path: Path) -> tuple[int, float]:
 def measure(ctx: Context) -> list[Row]:
     count = QUICK_IMAGES if ctx.options.quick else IMAGES
     path = _make_zip(count)
-    began = time.perf_counter()
-    bare_images = _bare_loop(path)
-    bare_seconds = time.perf_counter() - began
-    ours_images, ours_seconds = _ours(path)
-    if ours_images != bare_images:
-        raise BenchError(f"ours imported {ours_images} images, the bare loop read {bare_images}")
-    ctx.facts.append(f"import: {count} images, 1 process each")
-    return [Row("import images/s (1280x720 JPEG)", ours_images / ours_seconds, bare_images / bare_seconds)]
+    # Interleaved, best of two each: this machine's speed drifts more between runs than
+    # the difference we want to see.
+    bare_best = ours_best = 0.0
+    for _ in range(2):
+        began = time.perf_counter()
+        bare_images = _bare_loop(path)
+        bare_best = max(bare_best, bare_images / (time.perf_counter() - began))
+        ours_images, ours_seconds = _ours(path)
+        ours_best = max(ours_best, ours_images / ours_seconds)
+        if ours_images != bare_images:
+            raise BenchError(f"ours imported {ours_images} images, the bare loop read {bare_images}")
+    ctx.facts.append(f"import: {count} images, 1 process each, best of 2 interleaved")
+    return [Row("import images/s (1280x720 JPEG)", ours_best, bare_best)]

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from aidou.jobs import job_claim, job_fail
+from aidou.memory import keep_large_buffers
 from annotation.coco import CocoError, coco_to_prefill
 from annotation.models import ApiKey, ImportJob, Item, Project
 from annotation.schema import SchemaError, clean_annotation
@@ -204,6 +205,7 @@ class _Progress:
 
 
 def _run(job: ImportJob) -> None:
+    keep_large_buffers()
     project = job.project
     prefill, prefill_errors = {}, {}
     if job.annotations_path:
