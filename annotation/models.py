@@ -95,6 +95,9 @@ class Project(models.Model):
     label_schema = models.JSONField(_("label schema"))
     overlap = models.PositiveSmallIntegerField(_("overlap"), default=1)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # How many items the project holds, refreshed by imports (see project_item_count_refresh),
+    # so an unfiltered item list need not count 100,000 rows on every page.
+    item_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

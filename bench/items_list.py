@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.urls import path
 
 from annotation.models import ApiKey, Item, Organisation, Project
+from annotation.services.projects import project_item_count_refresh
 from bench.common import BenchError, Context, Row, drive, load_rows, page_check
 
 NAME = "items_list"
@@ -63,6 +64,7 @@ def setup() -> list[str]:
                 ),
                 batch_size=2000,
             )
+            project_item_count_refresh(project_id=project.pk)  # as an import would
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")

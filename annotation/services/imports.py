@@ -37,6 +37,7 @@ from aidou.memory import keep_large_buffers
 from annotation.coco import CocoError, coco_to_prefill
 from annotation.models import ApiKey, ImportJob, Item, Project
 from annotation.schema import SchemaError, clean_annotation
+from annotation.services.projects import project_item_count_refresh
 from annotation.services.webhooks import webhook_event_emit
 
 log = logging.getLogger(__name__)
@@ -198,6 +199,7 @@ class _Progress:
         self.save()
 
     def save(self, **final) -> None:
+        project_item_count_refresh(project_id=self.job.project_id)
         ImportJob.objects.filter(pk=self.job.pk).update(
             total=self.total, errors=self.errors, heartbeat_at=timezone.now(), **self.counts, **final
         )

@@ -19,6 +19,13 @@ def _labels_in_use(project: Project) -> set[str]:
     return used
 
 
+def project_item_count_refresh(*, project_id: int) -> int:
+    """Recount a project's items into `Project.item_count` (one count, one update)."""
+    count = Item.objects.filter(project_id=project_id).count()
+    Project.objects.filter(pk=project_id).update(item_count=count)
+    return count
+
+
 @transaction.atomic
 def project_create(
     *, organisation: Organisation | None, name: str, label_schema: dict, instructions: str = "", overlap: int = 1

@@ -62,6 +62,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
 class ItemFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Item
+        skip_postgeneration_save = True
 
     project = factory.SubFactory(ProjectFactory)
     file_name = factory.Sequence(lambda n: f"img_{n:05d}.jpg")
@@ -71,6 +72,14 @@ class ItemFactory(factory.django.DjangoModelFactory):
     sha256 = factory.Sequence(lambda n: f"{n:064x}")
     image = factory.LazyFunction(lambda: ContentFile(jpeg_bytes(), name="i.jpg"))
     thumbnail = factory.LazyFunction(lambda: ContentFile(jpeg_bytes(16, 12), name="t.webp"))
+
+    @factory.post_generation
+    def _count(self, create, extracted, **kwargs):
+        # As imports do: the project's item count follows the items.
+        if create:
+            from annotation.services.projects import project_item_count_refresh
+
+            project_item_count_refresh(project_id=self.project_id)
 
 
 class ImportJobFactory(factory.django.DjangoModelFactory):

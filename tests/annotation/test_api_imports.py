@@ -346,3 +346,10 @@ def test_import_queries_do_not_grow_per_duplicate(project, django_assert_max_num
         imports.import_run(job_id=again.pk)
     again.refresh_from_db()
     assert again.duplicates == 20
+
+
+def test_imports_keep_the_project_item_count(run_import, client_api, project):
+    run_import([("a.jpg", jpeg_bytes(10, 10, (1, 1, 1))), ("b.png", png_bytes())])
+    project.refresh_from_db()
+    assert project.item_count == 2
+    assert client_api.get(f"/api/v1/projects/{project.pk}/items/").json()["count"] == 2
