@@ -100,5 +100,5 @@ def api_key_revoke_view(request, key_id: int):
     _client(request)
     api_key = get_object_or_404(selectors.api_keys_of(request.user), pk=key_id)
     api_key_revoke(api_key=api_key)
-    messages.success(request, _("Key %(name)s revoked: calls with it now get 401.") % {"name": api_key.name})
+    messages.success(request, _("Key “%(name)s” revoked: calls with it now get 401.") % {"name": api_key.name})
     return redirect("client-api-keys")

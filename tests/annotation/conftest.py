@@ -19,5 +19,5 @@ def key(org) -> str:
 def client_api(key):
     """The API as `org` calls it: its key in the Authorization header."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT_LANGUAGE="en")  # messages in English
     return client

@@ -291,7 +291,7 @@ def test_a_revoked_key_is_401(org, project):
     from annotation.models import ApiKey
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(org)}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(org)}", HTTP_ACCEPT_LANGUAGE="en")
     assert client.get("/api/v1/projects/").status_code == 200
     api_key_revoke(api_key=ApiKey.objects.get(organisation=org))
     response = client.get("/api/v1/projects/")

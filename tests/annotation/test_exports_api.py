@@ -42,7 +42,7 @@ def outsider():
     org = OrganisationFactory(name="Rival Vision")
     project = ProjectFactory(organisation=org, label_schema=dict(STREET_SCHEMA))
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(org)}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(org)}", HTTP_ACCEPT_LANGUAGE="en")
     return {"client": client, "project": project}
 
 

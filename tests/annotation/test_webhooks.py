@@ -124,7 +124,7 @@ def _addrinfo(address: str, port: int):
 
 def client_of(organisation) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(organisation)}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(organisation)}", HTTP_ACCEPT_LANGUAGE="en")
     return client
 
 
@@ -323,10 +323,12 @@ def test_private_targets_are_accepted_when_the_setting_allows_them(private_targe
 
 
 def test_a_person_without_an_organisation_cannot_create_one(api, network_admin, org):
-    response = api(network_admin).post(LIST, GOOD, format="json")
+    response = api(network_admin).post(LIST, GOOD, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 403
     assert_matches_schema(response, "post")
     assert "client organisation" in response.json()["detail"]
+    chinese = api(network_admin).post(LIST, GOOD, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "客户机构" in chinese.json()["detail"]
     with pytest.raises(PermissionDenied):
         services.webhook_create(organisation=None, url=GOOD["url"], events=GOOD["events"], secret=SECRET)
     # A network admin still reads every organisation's webhooks and logs.
