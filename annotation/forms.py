@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from annotation.models import ExportJob
+from annotation.models import ExportJob, Webhook
 
 
 class ApiKeyForm(forms.Form):
@@ -34,3 +34,14 @@ class MultipleFileField(forms.FileField):
 class ImportForm(forms.Form):
     files = MultipleFileField(label=_("Images or .zip archives"))
     annotations = forms.FileField(label=_("COCO pre-annotations (optional)"), required=False)
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(label=_("URL to call"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("Events"), choices=Webhook.Event.choices, widget=forms.CheckboxSelectMultiple
+    )
+    secret = forms.CharField(
+        label=_("Signing secret"), min_length=16, max_length=200, widget=forms.PasswordInput,
+        help_text=_("16 or more characters; each delivery is signed with it (X-Aidou-Signature)."),
+    )  # fmt: skip

@@ -2,7 +2,8 @@
 principal) and returns only what it may see: a client sees its own organisation's data,
 a network admin everything, anyone else nothing. Foreign ids are "not found"."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 
 from annotation.models import ApiKey, ExportJob, ImportJob, Item, Organisation, Project, Webhook, WebhookDelivery
@@ -118,3 +119,12 @@ def item_labels_for_export(item: Item, *, only_accepted: bool) -> dict | None:
     if only_accepted:
         return None
     return item.prefill
+
+
+def webhooks_with_recent_deliveries(actor, *, per_webhook: int = 5) -> QuerySet[Webhook]:
+    """The caller's webhooks, each with `recent`: its latest deliveries (two queries: the
+    deliveries are ranked per webhook in SQL, so a busy webhook does not crowd others out)."""
+    ranked = WebhookDelivery.objects.annotate(
+        rank=Window(RowNumber(), partition_by=[F("webhook_id")], order_by=[F("created_at").desc(), F("id").desc()])
+    ).filter(rank__lte=per_webhook)
+    return webhooks_visible_to(actor).prefetch_related(Prefetch("deliveries", queryset=ranked, to_attr="recent"))

@@ -8,10 +8,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from annotation import selectors
-from annotation.forms import ApiKeyForm, ImportForm
+from annotation.forms import ApiKeyForm, ExportForm, ImportForm, WebhookForm
 from annotation.principals import client_organisation_id
 from annotation.services import imports as import_services
 from annotation.services.api_keys import api_key_create, api_key_revoke
+from annotation.services.exports import export_start
+from annotation.services.webhooks import webhook_create, webhook_delete
 
 
 def _client(request):
@@ -59,8 +61,55 @@ def project_detail(request, project_id: int):
             "imports": selectors.imports_visible_to(request.user).filter(project=project)[:10],
             "exports": selectors.exports_visible_to(request.user).filter(project=project)[:10],
             "form": form,
+            "export_form": ExportForm(),
         },
     )
+
+
+@login_required
+@require_POST
+def project_export(request, project_id: int):
+    """Start an export from the project page; it appears in the list with a download button."""
+    _client(request)
+    project = selectors.project_get(request.user, project_id)
+    form = ExportForm(request.POST)
+    if form.is_valid():
+        export_start(
+            project=project,
+            format=form.cleaned_data["format"],
+            only_accepted=form.cleaned_data["only_accepted"],
+            created_by=request.user,
+        )
+        messages.success(request, _("Export started. It appears below; download it when it has finished."))
+    return redirect("client-project-detail", project_id=project.pk)
+
+
+@login_required
+def webhooks(request):
+    """The organisation's webhooks with their latest deliveries, and a form for a new one."""
+    organisation = _client(request)
+    form = WebhookForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            webhook_create(organisation=organisation, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, _("Webhook added."))
+            return redirect("client-webhooks")
+    hooks = selectors.webhooks_with_recent_deliveries(request.user)
+    return render(request, "annotation/webhooks.html", {"organisation": organisation, "webhooks": hooks, "form": form})
+
+
+@login_required
+@require_POST
+def webhook_delete_view(request, webhook_id: int):
+    _client(request)
+    webhook_delete(webhook=selectors.webhook_get(request.user, webhook_id))
+    messages.success(request, _("Webhook removed."))
+    return redirect("client-webhooks")
 
 
 @login_required

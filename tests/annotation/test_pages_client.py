@@ -59,3 +59,56 @@ def test_foreign_objects_are_404_and_staff_are_refused(member, org, client):
     assert member.post(f"/client/keys/{their_key.pk}/revoke/").status_code == 404
     client.force_login(people.UserFactory(roles=["supervisor"]))
     assert client.get("/client/").status_code == 403
+
+
+def test_start_an_export_from_the_page_and_download_it(member, org, django_capture_on_commit_callbacks):
+    from annotation.models import ExportJob
+
+    project = ProjectFactory(organisation=org)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = member.post(f"/client/projects/{project.pk}/export/", {"format": "coco", "only_accepted": ""})
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    assert (job.format, job.only_accepted, job.status) == ("coco", False, "succeeded")
+    html = member.get(f"/client/projects/{project.pk}/").content.decode()
+    assert f"/api/v1/exports/{job.pk}/download/" in html
+    assert member.get(f"/api/v1/exports/{job.pk}/download/").status_code == 200
+
+
+def test_webhooks_page_adds_lists_and_removes(member, org, settings):
+    from annotation.models import Webhook
+
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    response = member.post(
+        "/client/webhooks/",
+        {"url": "http://127.0.0.1:9/hook", "events": ["import.finished"], "secret": "a-long-signing-secret"},
+    )
+    assert response.status_code == 302
+    hook = Webhook.objects.get(organisation=org)
+    assert hook.url in member.get("/client/webhooks/").content.decode()
+    bad = member.post("/client/webhooks/", {"url": "http://127.0.0.1/x", "events": [], "secret": "short"})
+    assert bad.status_code == 200 and Webhook.objects.count() == 1
+    member.post(f"/client/webhooks/{hook.pk}/delete/")
+    assert not Webhook.objects.exists()
+
+
+def test_another_organisations_webhook_cannot_be_removed(member):
+    from tests.annotation.factories import WebhookFactory
+
+    theirs = WebhookFactory(organisation=OrganisationFactory(name="Rival"))
+    assert member.post(f"/client/webhooks/{theirs.pk}/delete/").status_code == 404
+    assert type(theirs).objects.filter(pk=theirs.pk).exists()
+
+
+def test_webhooks_page_shows_each_webhooks_latest_deliveries_in_constant_queries(
+    member, org, django_assert_max_num_queries
+):
+    from tests.annotation.factories import WebhookDeliveryFactory, WebhookFactory
+
+    busy, quiet = WebhookFactory(organisation=org, url="https://a.example.com/h"), WebhookFactory(organisation=org)
+    for n in range(12):
+        WebhookDeliveryFactory(webhook=busy, payload={"n": n})
+    WebhookDeliveryFactory(webhook=quiet, payload={"n": "quiet"})
+    with django_assert_max_num_queries(8):
+        html = member.get("/client/webhooks/").content.decode()
+    assert html.count("<tr><td>import.finished</td>") == 6  # 5 of the busy one, 1 of the quiet one
