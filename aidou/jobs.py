@@ -1,10 +1,14 @@
 """Claiming and finishing the long jobs (rows extending aidou.models.Job), the same way
 for every kind, so a re-delivered or retried task never runs a job twice at once."""
 
+from collections.abc import Callable
+
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aidou.errors import Conflict
 from aidou.models import STALE_AFTER, Job
 
 
@@ -30,3 +34,14 @@ def job_fail(model: type[Job], job_id: int) -> None:
         failure=_("The job stopped on an unexpected error. It can be run again; if it fails again, tell support."),
         finished_at=timezone.now(),
     )
+
+
+def job_requeue(job: Job, enqueue: Callable[[int], None], *, refusal: str) -> None:
+    """Queue again a job that failed or whose worker died (stale); its task is sent once the
+    transaction commits. Raises Conflict with `refusal` for any other job."""
+    if not (job.status == Job.Status.FAILED or job.is_stale):
+        raise Conflict(refusal)
+    with transaction.atomic():
+        type(job)._default_manager.filter(pk=job.pk).update(status=Job.Status.QUEUED, finished_at=None)
+        transaction.on_commit(lambda: enqueue(job.pk))
+    job.refresh_from_db()

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from aidou.audit import audit_record
 from aidou.crypto import decrypt_text, digest_text, encrypt_text
 from aidou.errors import Conflict, PermissionDenied
-from aidou.jobs import job_claim, job_fail
+from aidou.jobs import job_claim, job_fail, job_requeue
 from aidou.masking import mask_bank_account, mask_id_number
 from aidou.models import AuditLog
 from workforce import policies, roster
@@ -297,12 +297,10 @@ def roster_import_retry(*, actor: User, job: RosterImport) -> RosterImport:
     still here. Re-running never duplicates people. Raises Conflict otherwise."""
     if not policies.can_import_roster(actor):
         raise PermissionDenied(_("Only HR may import rosters."))
-    if not job.file or not (job.status == RosterImport.Status.FAILED or job.is_stale):
-        raise Conflict(_("This import cannot run again; upload the file again instead."))
-    with transaction.atomic():
-        RosterImport.objects.filter(pk=job.pk).update(status=RosterImport.Status.QUEUED, finished_at=None)
-        transaction.on_commit(lambda: _enqueue_roster_import(job.pk))
-    job.refresh_from_db()
+    refusal = _("This import cannot run again; upload the file again instead.")
+    if not job.file:
+        raise Conflict(refusal)
+    job_requeue(job, _enqueue_roster_import, refusal=refusal)
     return job
 
 

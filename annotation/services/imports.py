@@ -32,7 +32,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
-from aidou.jobs import job_claim, job_fail
+from aidou.errors import Conflict
+from aidou.jobs import job_claim, job_fail, job_requeue
 from aidou.memory import keep_large_buffers
 from annotation.coco import CocoError, coco_to_prefill
 from annotation.models import ApiKey, ImportJob, Item, Project
@@ -167,14 +168,10 @@ def import_run(*, job_id: int) -> ImportJob | None:
 
 def import_retry(*, job: ImportJob) -> ImportJob:
     """Queue again a failed or stuck import whose staged files are still there."""
-    from aidou.errors import Conflict
-
-    if not (job.status == ImportJob.Status.FAILED or job.is_stale) or not job.uploads:
-        raise Conflict(_("This import cannot run again; send the files again instead."))
-    with transaction.atomic():
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED, finished_at=None)
-        transaction.on_commit(lambda: _enqueue(job.pk))
-    job.refresh_from_db()
+    refusal = _("This import cannot run again; send the files again instead.")
+    if not job.uploads:
+        raise Conflict(refusal)
+    job_requeue(job, _enqueue, refusal=refusal)
     return job
 
 
