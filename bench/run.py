@@ -104,6 +104,7 @@ def format_table(header: str, rows: list[Row]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few seconds per target instead of 15")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (default 8)")
     parser.add_argument("--only", help=f"comma-separated benchmarks to run, of: {', '.join(BENCHMARKS)}")
     args = parser.parse_args(argv)
     names = BENCHMARKS
@@ -129,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     facts: list[str] = []
     options = Options.for_run(args.quick)
+    options.clients = args.clients
     rows: list[Row] = []
     try:
         for module in modules:
