@@ -29,10 +29,16 @@ class WorkerForm(forms.Form):
         help_text=_("Leave blank to keep the account on file."),
     )  # fmt: skip
 
-    def __init__(self, *args, centres, teams, **kwargs):
+    def __init__(self, *args, centres, teams, grantable_roles, creating: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["centre"].queryset = centres
         self.fields["team"].queryset = teams
+        self.fields["roles"].choices = [(code, label) for code, label in Role.choices if code in grantable_roles]
+        if creating:
+            # Nothing is on file yet: the ID number is required and "keep" hints make no sense.
+            self.fields["id_number"].required = True
+            self.fields["id_number"].help_text = ""
+            self.fields["bank_account"].help_text = ""
 
     @classmethod
     def initial_for(cls, worker: User) -> dict:

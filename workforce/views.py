@@ -126,10 +126,14 @@ def worker_edit(request, worker_id: int | None = None):
     user = request.user
     worker = selectors.worker_get(user, worker_id) if worker_id else None
     _require(policies.can_edit_worker(user, worker))
-    centres = selectors.centres_visible_to(user)
-    teams = selectors.teams_visible_to(user)
+    form_options = {
+        "centres": selectors.centres_visible_to(user),
+        "teams": selectors.teams_visible_to(user),
+        "grantable_roles": {role for role in Role.values if policies.can_assign_role(user, role)},
+        "creating": worker is None,
+    }
     if request.method == "POST":
-        form = WorkerForm(request.POST, centres=centres, teams=teams)
+        form = WorkerForm(request.POST, **form_options)
         if form.is_valid():
             try:
                 saved = services.worker_save(actor=user, worker=worker, data=form.worker_data())
@@ -140,7 +144,7 @@ def worker_edit(request, worker_id: int | None = None):
                 return redirect("worker-detail", worker_id=saved.pk)
     else:
         initial = WorkerForm.initial_for(worker) if worker else {"centre": user.centre_id}
-        form = WorkerForm(initial=initial, centres=centres, teams=teams)
+        form = WorkerForm(initial=initial, **form_options)
     return render(request, "workforce/worker_form.html", {"form": form, "worker": worker})
 
 

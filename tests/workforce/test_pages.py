@@ -203,3 +203,20 @@ def test_admin_lists_every_model(admin_client):
     for path in ["workforce/user", "workforce/centre", "workforce/team", "workforce/workerprofile",
                  "workforce/rolegrant", "workforce/rosterimport", "aidou/auditlog"]:  # fmt: skip
         assert admin_client.get(f"/admin/{path}/").status_code == 200, path
+
+
+def test_the_add_form_offers_only_grantable_roles_and_needs_an_id_number(login, hr, network_admin, centre):
+    html = login(hr).get("/workers/new/").content.decode()
+    assert 'value="network_admin"' not in html and 'value="annotator"' in html
+    response = login(hr).post(
+        "/workers/new/",
+        {
+            "name": "无证",
+            "mobile": "13711114444",
+            "employment_type": "full_time",
+            "centre": centre.pk,
+            "roles": ["annotator"],
+        },
+    )
+    assert response.status_code == 200 and not User.objects.filter(mobile="13711114444").exists()
+    assert 'value="network_admin"' in login(network_admin).get("/workers/new/").content.decode()
