@@ -119,6 +119,8 @@ class AuditLogFactory(factory.django.DjangoModelFactory):
 
 
 def worker(*, actor: User, centre: Centre, roles=(Role.ANNOTATOR,), team: Team | None = None, **fields) -> User:
+    if team is not None:
+        fields.setdefault("teams", (team,))
     """A person created through the HR service, with a valid ID number and mobile."""
     data = services.WorkerData(
         name=fields.pop("name", f"工人{next(_serial)}"),
@@ -126,7 +128,6 @@ def worker(*, actor: User, centre: Centre, roles=(Role.ANNOTATOR,), team: Team |
         centre=centre,
         roles=tuple(roles),
         id_number=fields.pop("id_number", make_id_number()),
-        team=team,
         **fields,
     )
     return services.worker_save(actor=actor, worker=None, data=data, password_hash=_PASSWORD_HASH)

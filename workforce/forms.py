@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from workforce.models import Education, EmploymentType, Gender, Role, Team, User
+from workforce.models import Education, EmploymentType, Gender, Role, User
 from workforce.services import WorkerData
 
 
@@ -16,12 +16,18 @@ class WorkerForm(forms.Form):
         help_text=_("Leave blank to keep the number on file."),
     )  # fmt: skip
     gender = forms.ChoiceField(label=_("Gender"), choices=[("", "—"), *Gender.choices], required=False)
-    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.DateField(
+        label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     education = forms.ChoiceField(label=_("Education"), choices=[("", "—"), *Education.choices], required=False)
-    hire_date = forms.DateField(label=_("Hire date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    hire_date = forms.DateField(
+        label=_("Hire date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     employment_type = forms.ChoiceField(label=_("Employment type"), choices=EmploymentType.choices)
     centre = forms.ModelChoiceField(label=_("Centre"), queryset=None)
-    team = forms.ModelChoiceField(label=_("Team"), queryset=None, required=False)
+    teams = forms.ModelMultipleChoiceField(
+        label=_("Teams"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
     roles = forms.MultipleChoiceField(label=_("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple)
     bank_name = forms.CharField(label=_("Bank"), max_length=100, required=False)
     bank_account = forms.CharField(
@@ -32,7 +38,7 @@ class WorkerForm(forms.Form):
     def __init__(self, *args, centres, teams, grantable_roles, creating: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["centre"].queryset = centres
-        self.fields["team"].queryset = teams
+        self.fields["teams"].queryset = teams
         self.fields["roles"].choices = [(code, label) for code, label in Role.choices if code in grantable_roles]
         if creating:
             # Nothing is on file yet: the ID number is required and "keep" hints make no sense.
@@ -53,14 +59,13 @@ class WorkerForm(forms.Form):
             "hire_date": profile.hire_date if profile else None,
             "employment_type": profile.employment_type if profile else EmploymentType.FULL_TIME,
             "centre": worker.centre_id,
-            "team": teams[0].pk if teams else None,
+            "teams": [team.pk for team in teams],
             "roles": sorted(worker.roles),
             "bank_name": profile.bank_name if profile else "",
         }
 
     def worker_data(self) -> WorkerData:
         data = self.cleaned_data
-        team: Team | None = data.get("team")
         return WorkerData(
             name=data["name"],
             mobile=data["mobile"],
@@ -72,7 +77,7 @@ class WorkerForm(forms.Form):
             education=data.get("education", ""),
             hire_date=data.get("hire_date"),
             employment_type=data["employment_type"],
-            team=team,
+            teams=tuple(data.get("teams") or ()),
             bank_name=data.get("bank_name", ""),
             bank_account=data.get("bank_account", ""),
         )

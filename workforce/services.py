@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 @dataclasses.dataclass(frozen=True)
 class WorkerData:
     """What HR says about a person. Blank `id_number` / `bank_account` keep what is on file;
-    `team=None` leaves team memberships as they are."""
+    `teams=None` leaves team memberships as they are; a tuple makes them exactly those
+    teams within the person's centre (teams of other centres are not touched)."""
 
     name: str
     mobile: str
@@ -57,7 +58,7 @@ class WorkerData:
     education: str = ""
     hire_date: dt.date | None = None
     employment_type: str = EmploymentType.FULL_TIME
-    team: Team | None = None
+    teams: tuple[Team, ...] | None = None
     bank_name: str = ""
     bank_account: str = ""
     username: str = ""  # on create only; default: the mobile number
@@ -110,8 +111,8 @@ def _clean_worker_data(*, actor: User, worker: User | None, data: WorkerData) ->
             fail("roles", _("You may not grant the role %(role)s.") % {"role": Role(role).label})
     if not policies.can_edit_worker(actor) or not (actor.is_network_admin or actor.centre_id == data.centre.pk):
         fail("centre", _("You can only manage people of your own centre."))
-    if data.team is not None and data.team.centre_id != data.centre.pk:
-        fail("team", _("The team belongs to another centre."))
+    if data.teams is not None and any(team.centre_id != data.centre.pk for team in data.teams):
+        fail("teams", _("The team belongs to another centre."))
     if data.hire_date and birth_date and data.hire_date < birth_date:
         fail("hire_date", _("The hire date is before the birth date."))
 
@@ -182,9 +183,10 @@ def worker_save(*, actor: User, worker: User | None, data: WorkerData, password_
         audit_record(actor=actor, action=AuditLog.Action.CHANGE_PII, target=profile, fields=changed_pii)
 
     _set_roles(worker, data.roles)
-    if data.team is not None:
-        worker.teams.remove(*worker.teams.filter(centre_id=data.centre.pk).exclude(pk=data.team.pk))
-        worker.teams.add(data.team)
+    if data.teams is not None:
+        wanted = {team.pk for team in data.teams}
+        worker.teams.remove(*worker.teams.filter(centre_id=data.centre.pk).exclude(pk__in=wanted))
+        worker.teams.add(*data.teams)
     worker.__dict__.pop("_roles_cache", None)
     return worker
 
@@ -463,7 +465,7 @@ def _row_to_worker_data(row: roster.RosterRow, centres: dict, teams: dict) -> Wo
         education=education or "",
         hire_date=hire_date,
         employment_type=employment or EmploymentType.FULL_TIME,
-        team=team,
+        teams=(team,) if team is not None else None,
         bank_name=values.get("bank_name", ""),
         bank_account=values.get("bank_account", ""),
     )

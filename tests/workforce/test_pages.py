@@ -123,7 +123,7 @@ def test_hr_adds_and_edits_a_person_through_the_form(login, hr, centre):
         "id_number": factories.make_id_number("19920304"),
         "employment_type": "part_time",
         "centre": centre.pk,
-        "team": team.pk,
+        "teams": [team.pk],
         "roles": ["annotator", "childcare_staff"],
     }
     response = client.post("/workers/new/", form)
@@ -220,3 +220,33 @@ def test_the_add_form_offers_only_grantable_roles_and_needs_an_id_number(login, 
     )
     assert response.status_code == 200 and not User.objects.filter(mobile="13711114444").exists()
     assert 'value="network_admin"' in login(network_admin).get("/workers/new/").content.decode()
+
+
+def test_saving_the_edit_form_in_chinese_keeps_dates_and_every_team(login, hr, centre):
+    """Two data-loss bugs found in a walk-through: localised dates an <input type=date>
+    rejects (so they were saved empty), and a single team select that dropped the others."""
+    import datetime as dt
+    import re
+
+    night, day = factories.TeamFactory(centre=centre), factories.TeamFactory(centre=centre)
+    person = factories.worker(
+        actor=hr,
+        centre=centre,
+        teams=(night, day),
+        hire_date=dt.date(2024, 12, 20),
+        id_number=factories.make_id_number("19760923"),
+    )
+    client = login(hr)
+    html = client.get(f"/workers/{person.pk}/edit/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'value="2024-12-20"' in html and 'value="1976-09-23"' in html
+    # Submit the form exactly as the browser would, changing only the education.
+    fields = dict(re.findall(r'name="(\w+)"[^>]*value="([^"]*)"', html))
+    form = {key: fields[key] for key in ("name", "mobile", "birth_date", "hire_date") if key in fields}
+    form.update(centre=centre.pk, employment_type="full_time", education="senior", roles=["annotator"],
+                teams=re.findall(r'name="teams" value="(\d+)"[^>]*checked', html))  # fmt: skip
+    assert client.post(f"/workers/{person.pk}/edit/", form, HTTP_ACCEPT_LANGUAGE="zh-hans").status_code == 302
+    person = User.objects.get(pk=person.pk)
+    assert person.profile.hire_date == dt.date(2024, 12, 20)
+    assert person.profile.birth_date == dt.date(1976, 9, 23)
+    assert person.profile.education == "senior"
+    assert set(person.teams.all()) == {night, day}

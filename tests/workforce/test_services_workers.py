@@ -125,9 +125,9 @@ def test_only_a_network_admin_grants_network_admin(hr, network_admin, centre):
 def test_roles_and_team_are_replaced_on_update(hr, centre):
     team_a = factories.TeamFactory(centre=centre)
     team_b = factories.TeamFactory(centre=centre)
-    worker = services.worker_save(actor=hr, worker=None, data=data(centre, team=team_a))
+    worker = services.worker_save(actor=hr, worker=None, data=data(centre, teams=(team_a,)))
     worker = services.worker_save(
-        actor=hr, worker=worker, data=data(centre, team=team_b, roles=(Role.REVIEWER, Role.CHILDCARE_STAFF))
+        actor=hr, worker=worker, data=data(centre, teams=(team_b,), roles=(Role.REVIEWER, Role.CHILDCARE_STAFF))
     )
     assert list(worker.teams.all()) == [team_b]
     assert User.objects.get(pk=worker.pk).roles == {Role.REVIEWER, Role.CHILDCARE_STAFF}
@@ -135,8 +135,10 @@ def test_roles_and_team_are_replaced_on_update(hr, centre):
 
 def test_team_must_belong_to_the_centre(hr, centre, other_centre):
     with pytest.raises(ValidationError) as exc:
-        services.worker_save(actor=hr, worker=None, data=data(centre, team=factories.TeamFactory(centre=other_centre)))
-    assert "team" in exc.value.message_dict
+        services.worker_save(
+            actor=hr, worker=None, data=data(centre, teams=(factories.TeamFactory(centre=other_centre),))
+        )
+    assert "teams" in exc.value.message_dict
 
 
 def test_hr_reveal_returns_clear_values_and_writes_an_audit_row(hr, annotator):

@@ -104,7 +104,7 @@ class Command(BaseCommand):
                         education=education,
                         hire_date=hired,
                         employment_type=EmploymentType.PART_TIME if part_time else EmploymentType.FULL_TIME,
-                        team=team,
+                        teams=(team,) if team else None,
                         bank_name="中国农业银行",
                         bank_account=f"622848{index + 1}{serial:012d}",
                     ),
