@@ -87,8 +87,12 @@ def test_hr_finds_a_person_and_reveals_their_id_number(page, live_server, centre
 def test_annotator_logs_in_with_mobile_and_switches_to_english(page, live_server, annotator):
     log_in(page, live_server, annotator.mobile)
     assert page.get_by_role("button", name="退出").is_visible()
+    page.focus("#lang-select")
+    page.keyboard.press("ArrowDown")  # browsing the options must not switch by itself
+    assert page.get_by_role("button", name="退出").is_visible()
+    page.select_option("#lang-select", "en")
     with page.expect_navigation():
-        page.select_option("#lang-select", "en")
+        page.get_by_role("button", name="切换").click()
     assert page.get_by_role("button", name="Log out").is_visible()
     assert page.get_by_role("link", name="People").count() == 0  # annotators have no people list
 

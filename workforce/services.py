@@ -436,6 +436,10 @@ def _row_to_worker_data(row: roster.RosterRow, centres: dict, teams: dict) -> Wo
         errors["id_number"] = [
             _("The ID number was stored as a number and lost digits; format the column as text in Excel.")
         ]
+    if values.get("bank_account", "").startswith("#NUMBER:"):
+        errors["bank_account"] = [
+            _("The bank account was stored as a number and lost digits; format the column as text in Excel.")
+        ]
     centre = centres.get(values.get("centre", ""))
     if centre is None:
         errors["centre"] = [_("No centre named “%(name)s”.") % {"name": values.get("centre", "")}]

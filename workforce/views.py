@@ -279,7 +279,7 @@ def roster_import_retry(request, job_id: int):
 
 @login_required
 def roster_template(request):
-    """A CSV with the expected columns and one example row, for HR to fill in Excel."""
+    """A CSV with the expected columns (the header row only), for HR to fill in Excel."""
     _require(policies.can_import_roster(request.user))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="roster-template.csv"'
@@ -288,7 +288,4 @@ def roster_template(request):
     fields = ["name", "mobile", "id_number", "gender", "birth_date", "centre", "team", "roles",
               "employment_type", "education", "hire_date", "bank_name", "bank_account"]  # fmt: skip
     writer.writerow([HEADER_ALIASES[field][0] for field in fields])
-    centre = request.user.centre.name if request.user.centre else ""
-    writer.writerow(["张丽", "13800000000", "11010519491231002X", "女", "1949-12-31", centre, "", "标注员",
-                     "全职", "高中", "2026-01-05", "中国农业银行", "6228480000000000000"])  # fmt: skip
-    return response
+    return response  # header only: an example row would be imported as a real person

@@ -182,7 +182,9 @@ def test_roster_errors_page_names_the_column_people_know(login, hr, centre):
 def test_roster_template_download(login, hr):
     response = login(hr).get("/workers/import/template.csv")
     assert response.status_code == 200
-    assert response.content.decode("utf-8-sig").startswith("姓名,手机号,身份证号")
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("姓名,手机号,身份证号")
+    assert len(lines) == 1  # no example row that would be imported as a real person
 
 
 def test_centre_and_team_pages(login, hr, centre, other_centre, annotator):
@@ -250,3 +252,13 @@ def test_saving_the_edit_form_in_chinese_keeps_dates_and_every_team(login, hr, c
     assert person.profile.birth_date == dt.date(1976, 9, 23)
     assert person.profile.education == "senior"
     assert set(person.teams.all()) == {night, day}
+
+
+def test_forbidden_and_missing_pages_are_styled_and_translated(login, centre, outsider):
+    reviewer = factories.UserFactory(centre=centre, roles=[Role.REVIEWER])
+    client = login(reviewer)
+    home = client.get("/").content.decode()
+    assert 'href="/workers/' not in home  # no link to a page the role cannot open
+    forbidden = client.get("/workers/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert forbidden.status_code == 403 and "无权访问" in forbidden.content.decode()
+    assert 'class="brand"' in forbidden.content.decode()

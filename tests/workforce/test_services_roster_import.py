@@ -209,3 +209,19 @@ def test_retry_only_for_failed_or_stuck_jobs(hr, centre):
     job = run_import(hr, csv_upload(rows(centre.name)[:1]))
     with pytest.raises(Conflict):
         services.roster_import_retry(actor=hr, job=job)
+
+
+def test_a_bank_account_damaged_by_excel_says_how_to_fix_it(hr, centre):
+    job = run_import(hr, xlsx_upload_with_bank(centre))
+    assert job.created == 0
+    assert "format the column as text" in job.errors[0]["reason"] and job.errors[0]["field"] == "bank_account"
+
+
+def xlsx_upload_with_bank(centre) -> SimpleUploadedFile:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["name", "mobile", "id_number", "centre", "roles", "bank_account"])
+    sheet.append(["王芳", "13700000011", factories.make_id_number(), centre.name, "annotator", 6228480000001234567])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return SimpleUploadedFile("roster.xlsx", buffer.getvalue())
