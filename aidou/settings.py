@@ -198,6 +198,9 @@ IMPORT_MAX_PIXELS = int(os.environ.get("IMPORT_MAX_PIXELS", 40_000_000))
 IMPORT_ZIP_MAX_ENTRIES = int(os.environ.get("IMPORT_ZIP_MAX_ENTRIES", 20_000))
 IMPORT_ZIP_MAX_TOTAL_BYTES = int(os.environ.get("IMPORT_ZIP_MAX_TOTAL_BYTES", 8 * 1024**3))
 IMPORT_COCO_MAX_BYTES = int(os.environ.get("IMPORT_COCO_MAX_BYTES", 200 * 1024**2))
+# Workbench: a gap between two signs of work counts as worked time up to this cut-off
+# (longer gaps are breaks); the browser sends a heartbeat every 15 s while the annotator works.
+WORKBENCH_IDLE_CUTOFF_SECONDS = int(os.environ.get("WORKBENCH_IDLE_CUTOFF_SECONDS", 60))
 # Client webhooks: refuse URLs that are or resolve to private, loopback, link-local or
 # reserved addresses (SSRF). Only development and tests turn this on.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)

@@ -33,5 +33,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("client/", include("annotation.urls")),
+    path("", include("annotation.urls_staff")),
     path("", include("workforce.urls")),
 ]

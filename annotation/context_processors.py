@@ -1,9 +1,14 @@
+from annotation import policies
 from annotation.principals import client_organisation_id
 
 
 def client_nav(request):
-    """Whether the person looking at the page works for a client organisation."""
+    """Which annotation pages the navigation may offer the person looking at the page."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav_client": client_organisation_id(user) is not None}
+    return {
+        "nav_client": client_organisation_id(user) is not None,
+        "nav_labelling": policies.can_label(user),
+        "nav_batches": policies.can_view_batches(user),
+    }

@@ -94,6 +94,8 @@ class Project(models.Model):
     instructions = models.TextField(_("instructions"), blank=True)
     label_schema = models.JSONField(_("label schema"))
     overlap = models.PositiveSmallIntegerField(_("overlap"), default=1)
+    # How long an annotator holds an item before it returns to the pool (renewed while they work).
+    lease_minutes = models.PositiveSmallIntegerField(_("lease (minutes)"), default=30)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     # How many items the project holds, refreshed by imports (see project_item_count_refresh),
     # so an unfiltered item list need not count 100,000 rows on every page.
@@ -105,6 +107,9 @@ class Project(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(overlap__gte=1, overlap__lte=5), name="project_overlap_1_to_5"),
+            models.CheckConstraint(
+                condition=Q(lease_minutes__gte=1, lease_minutes__lte=24 * 60), name="project_lease_1min_to_1day"
+            ),
         ]
         verbose_name = _("project")
         verbose_name_plural = _("projects")
@@ -250,3 +255,136 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.webhook_id} ({self.status})"
+
+
+class Batch(models.Model):
+    """A set of a project's items given to teams and/or named annotators. Each item of a
+    batch has `overlap` slots (Task rows); the assignment engine leases them out."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        PAUSED = "paused", _("paused")
+        CLOSED = "closed", _("closed")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="batches", verbose_name=_("project"))
+    # The centre whose supervisors run the batch; its annotators may come from other centres.
+    centre = models.ForeignKey(
+        "workforce.Centre", on_delete=models.PROTECT, related_name="batches", verbose_name=_("centre")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    priority = models.SmallIntegerField(_("priority"), default=0, help_text=_("Higher goes first."))
+    due = models.DateField(_("due"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    teams = models.ManyToManyField("workforce.Team", related_name="batches", blank=True, verbose_name=_("teams"))
+    annotators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="batches", blank=True, verbose_name=_("annotators")
+    )
+    item_count = models.PositiveIntegerField(_("items"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-priority", "due", "created_at", "id"]
+        indexes = [models.Index(fields=["status", "project"], name="batch_status_project")]
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Task(models.Model):
+    """One slot of one item: an item with overlap k has k tasks, numbered 0..k-1. A task is
+    free when `free_at` has passed (a new task, or a lease that ran out) and it is not done.
+    `(item, slot)` is unique, so an item can never be handed to more than `overlap` people."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="tasks")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="tasks")
+    slot = models.PositiveSmallIntegerField()
+    free_at = models.DateTimeField()
+    done = models.BooleanField(default=False)
+    # The assignment that holds or completed this slot, if any.
+    assignment = models.OneToOneField(
+        "Assignment", on_delete=models.SET_NULL, null=True, blank=True, related_name="holding_task"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "slot"], name="task_one_per_item_slot")]
+        indexes = [
+            # The engine's scan: a batch's open slots in item order.
+            models.Index(fields=["batch", "item", "slot"], condition=Q(done=False), name="task_open_in_batch"),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} slot {self.slot}"
+
+
+class Assignment(models.Model):
+    """One annotator's turn at one item, under a lease. `(item, annotator)` is unique: nobody
+    is given the same item twice, even after a skip or an expired lease."""
+
+    class Status(models.TextChoices):
+        LEASED = "leased", _("in progress")
+        SUBMITTED = "submitted", _("submitted")
+        SKIPPED = "skipped", _("skipped")
+        EXPIRED = "expired", _("expired")
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="assignments")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.LEASED)
+    # Why the engine chose this item, for audit: {"batch", "priority", "due", "rule", "via"}.
+    reason = models.JSONField(default=dict)
+    leased_at = models.DateTimeField(_("leased at"))
+    lease_expires_at = models.DateTimeField(_("lease expires"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    skip_reason = models.CharField(_("skip reason"), max_length=500, blank=True)
+    # The workbench's unsent work, saved with each heartbeat so a closed browser loses nothing.
+    draft = models.JSONField(null=True, blank=True)
+    # Active time measured on the server from heartbeats, with an idle cut-off.
+    active_ms = models.PositiveIntegerField(default=0)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-leased_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "annotator"], name="assignment_once_per_annotator"),
+        ]
+        indexes = [
+            models.Index(fields=["annotator", "status"], name="assignment_annotator_status"),
+            models.Index(fields=["annotator", "finished_at"], name="assignment_annotator_finished"),
+            models.Index(fields=["batch", "status"], name="assignment_batch_status"),
+        ]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+
+    def __str__(self) -> str:
+        return f"{self.annotator_id} → item {self.item_id} ({self.status})"
+
+
+class Annotation(models.Model):
+    """What an annotator submitted for an assignment, exactly as drawn (to 0.01 px)."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="annotation")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="annotations")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
+    shapes = models.JSONField(default=list)
+    image_class = models.CharField(max_length=100, null=True, blank=True)
+    # What the browser measured, kept beside the server's own measure (Assignment.active_ms).
+    client_time_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["item", "created_at"], name="annotation_item_created")]
+        verbose_name = _("annotation")
+        verbose_name_plural = _("annotations")
+
+    def __str__(self) -> str:
+        return f"annotation {self.pk} of item {self.item_id}"
+
+    def as_api(self) -> dict:
+        return {"shapes": self.shapes, "class": self.image_class}

@@ -2,12 +2,29 @@
 principal) and returns only what it may see: a client sees its own organisation's data,
 a network admin everything, anyone else nothing. Foreign ids are "not found"."""
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from datetime import datetime, time, timedelta
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
+from django.utils import timezone
 
-from annotation.models import ApiKey, ExportJob, ImportJob, Item, Organisation, Project, Webhook, WebhookDelivery
+from annotation import policies
+from annotation.models import (
+    ApiKey,
+    Assignment,
+    Batch,
+    ExportJob,
+    ImportJob,
+    Item,
+    Organisation,
+    Project,
+    Task,
+    Webhook,
+    WebhookDelivery,
+)
 from annotation.principals import client_organisation_id
+from workforce.models import User
 
 
 def _organisation_scope(actor, qs: QuerySet, lookup: str) -> QuerySet:
@@ -128,3 +145,187 @@ def webhooks_with_recent_deliveries(actor, *, per_webhook: int = 5) -> QuerySet[
         rank=Window(RowNumber(), partition_by=[F("webhook_id")], order_by=[F("created_at").desc(), F("id").desc()])
     ).filter(rank__lte=per_webhook)
     return webhooks_visible_to(actor).prefetch_related(Prefetch("deliveries", queryset=ranked, to_attr="recent"))
+
+
+# Labelling work: batches, assignments, the annotator's own figures.
+
+
+def projects_for_batching(actor) -> QuerySet[Project]:
+    """Projects a supervisor may cut batches from: every active project of the network
+    (the network does the clients' work; batches, not projects, belong to a centre)."""
+    if not policies.can_manage_batches(actor):
+        return Project.objects.none()
+    return Project.objects.filter(status=Project.Status.ACTIVE).select_related("organisation").order_by("name")
+
+
+def batches_visible_to(actor) -> QuerySet[Batch]:
+    """Batches run by the actor's centre (network admins: all). Reviewers see them too."""
+    if not policies.can_view_batches(actor):
+        return Batch.objects.none()
+    qs = Batch.objects.select_related("project", "centre")
+    return qs if actor.is_network_admin else qs.filter(centre_id=actor.centre_id)
+
+
+def batch_get(actor, batch_id) -> Batch:
+    return _get(batches_visible_to(actor), batch_id)
+
+
+def batch_list_with_progress(actor) -> QuerySet[Batch]:
+    """Batches with their slot counts (one query for the page), teams and named annotators
+    (two more), newest first."""
+    now = timezone.now()
+    return (
+        batches_visible_to(actor)
+        .annotate(
+            slots=Count("tasks"),
+            slots_done=Count("tasks", filter=Q(tasks__done=True)),
+            slots_leased=Count("tasks", filter=Q(tasks__done=False, tasks__free_at__gt=now)),
+        )
+        .prefetch_related("teams", Prefetch("annotators", queryset=User.objects.only("id", "name", "username")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def batch_progress(batch: Batch) -> dict:
+    """Slots and items of a batch: done, leased now, still free (two queries)."""
+    now = timezone.now()
+    slots = Task.objects.filter(batch=batch).aggregate(
+        n_total=Count("id"),
+        n_done=Count("id", filter=Q(done=True)),
+        n_leased=Count("id", filter=Q(done=False, free_at__gt=now)),
+    )
+    items_done = (
+        Task.objects.filter(batch=batch)
+        .values("item_id")
+        .annotate(open=Count("id", filter=Q(done=False)))
+        .filter(open=0)
+        .count()
+    )
+    total = slots["n_total"] or 0
+    return {
+        "items": batch.item_count,
+        "items_done": items_done,
+        "slots": total,
+        "slots_done": slots["n_done"],
+        "slots_leased": slots["n_leased"],
+        "slots_free": total - slots["n_done"] - slots["n_leased"],
+        "percent": round(100 * slots["n_done"] / total) if total else 0,
+    }
+
+
+def batch_annotator_counts(batch: Batch) -> list[dict]:
+    """Per annotator: submitted, in progress, skipped, expired and active minutes (one query)."""
+    rows = (
+        Assignment.objects.filter(batch=batch)
+        .values("annotator_id", "annotator__name", "annotator__username")
+        .annotate(
+            submitted=Count("id", filter=Q(status=Assignment.Status.SUBMITTED)),
+            leased=Count("id", filter=Q(status=Assignment.Status.LEASED)),
+            skipped=Count("id", filter=Q(status=Assignment.Status.SKIPPED)),
+            expired=Count("id", filter=Q(status=Assignment.Status.EXPIRED)),
+            active_ms=Sum("active_ms"),
+        )
+        .order_by("-submitted", "annotator__name")
+    )
+    return [
+        {
+            "annotator": row["annotator_id"],
+            "name": row["annotator__name"] or row["annotator__username"],
+            "submitted": row["submitted"],
+            "leased": row["leased"],
+            "skipped": row["skipped"],
+            "expired": row["expired"],
+            "active_minutes": round((row["active_ms"] or 0) / 60000),
+        }
+        for row in rows
+    ]
+
+
+def assignments_of(annotator) -> QuerySet[Assignment]:
+    """An annotator's own assignments, newest first; nobody else's."""
+    return Assignment.objects.filter(annotator_id=annotator.pk).order_by("-leased_at", "-id")
+
+
+def annotator_stats(annotator) -> dict:
+    """Today's and this week's submitted images and active time (one query)."""
+    today = timezone.localdate()
+    day_start = timezone.make_aware(datetime.combine(today, time.min))
+    week_start = day_start - timedelta(days=today.weekday())
+    week = Q(finished_at__gte=week_start)
+    day = Q(finished_at__gte=day_start)
+    submitted = Q(status=Assignment.Status.SUBMITTED)
+    counts = assignments_of(annotator).aggregate(
+        today=Count("id", filter=day & submitted),
+        week=Count("id", filter=week & submitted),
+        today_ms=Sum("active_ms", filter=day),
+        week_ms=Sum("active_ms", filter=week),
+        total=Count("id", filter=submitted),
+    )
+    return {
+        "today": counts["today"],
+        "week": counts["week"],
+        "total": counts["total"],
+        "today_minutes": round((counts["today_ms"] or 0) / 60000),
+        "week_minutes": round((counts["week_ms"] or 0) / 60000),
+    }
+
+
+def annotator_recent_work(annotator, *, limit: int = 20) -> list[Assignment]:
+    return list(
+        assignments_of(annotator)
+        .exclude(status=Assignment.Status.LEASED)
+        .select_related("item", "batch__project")
+        .only(
+            "id", "status", "leased_at", "finished_at", "active_ms", "skip_reason",
+            "item__id", "item__file_name", "batch__id", "batch__name", "batch__project__id", "batch__project__name",
+        )[:limit]
+    )  # fmt: skip
+
+
+def open_batches_for(annotator: User) -> list[dict]:
+    """The batches the annotator may draw work from now, in the order work is handed out,
+    each with how it reaches them ("named" or "team <id>")."""
+    named = Batch.annotators.through.objects.filter(user_id=annotator.pk, batch_id=OuterRef("pk"))
+    via_team = Batch.teams.through.objects.filter(team__members=annotator.pk, batch_id=OuterRef("pk"))
+    rows = (
+        Batch.objects.filter(status=Batch.Status.OPEN, project__status=Project.Status.ACTIVE)
+        .annotate(named=Exists(named), team=Subquery(via_team.values("team_id")[:1]))
+        .filter(Q(named=True) | Exists(via_team))
+        .order_by("-priority", F("due").asc(nulls_last=True), "created_at", "id")
+        .values("id", "name", "priority", "due", "project_id", "named", "team")
+    )
+    return list(rows)
+
+
+def annotator_open_batch_count(annotator) -> int:
+    return len(open_batches_for(annotator))
+
+
+def item_image_get(actor, item_id) -> Item:
+    """An item whose image the actor may see: the client's organisation and network admins
+    (as `item_get`), an annotator who was given the item, and the staff of a centre that
+    runs a batch holding it."""
+    if client_organisation_id(actor) is not None or getattr(actor, "is_network_admin", False):
+        return item_get(actor, item_id)
+    if not getattr(actor, "is_authenticated", False) or not str(item_id).isdigit():
+        raise Http404
+    rule = Q(assignments__annotator_id=actor.pk)
+    if policies.can_view_batches(actor) and actor.centre_id:
+        rule |= Q(tasks__batch__centre_id=actor.centre_id)
+    item = Item.objects.filter(pk=item_id).filter(rule).first()
+    if item is None:
+        raise Http404
+    return item
+
+
+def likely_next_items(annotator, *, after: Assignment, count: int = 1) -> list[int]:
+    """The items the annotator will probably get next from the same batch, so the
+    workbench can fetch their images early. A guess (nothing is reserved): one query."""
+    mine = Assignment.objects.filter(item_id=OuterRef("item_id"), annotator_id=annotator.pk)
+    return list(
+        Task.objects.filter(batch_id=after.batch_id, done=False, free_at__lte=timezone.now())
+        .exclude(item_id=after.item_id)
+        .exclude(Exists(mine))
+        .order_by("item_id", "slot")
+        .values_list("item_id", flat=True)[:count]
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from annotation import views
+from annotation.views import client as views
 
 urlpatterns = [
     path("", views.project_list, name="client-projects"),

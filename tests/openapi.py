@@ -15,7 +15,8 @@ def _schema() -> dict:
 
 def _path_template(schema: dict, path: str) -> str:
     path = path.split("?")[0]
-    for template in schema["paths"]:
+    # Literal paths before templated ones: /assignments/next/ is not /assignments/{id}/.
+    for template in sorted(schema["paths"], key=lambda t: t.count("{")):
         if re.fullmatch(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)), path):
             return template
     raise AssertionError(f"{path} is not in the OpenAPI schema")

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from aidou.errors import PayloadTooLarge
@@ -28,10 +29,13 @@ class ProjectSerializer(serializers.ModelSerializer):
         help_text='{"tools": [...], "labels": [{"name", "color"}], "keypoints": [...], "classes": [...]}'
     )
     overlap = serializers.IntegerField(min_value=1, max_value=5, default=1)
+    lease_minutes = serializers.IntegerField(
+        min_value=1, max_value=24 * 60, default=30, help_text="How long an annotator holds an image."
+    )
 
     class Meta:
         model = Project
-        fields = ["id", "name", "instructions", "label_schema", "overlap", "status", "created_at"]
+        fields = ["id", "name", "instructions", "label_schema", "overlap", "lease_minutes", "status", "created_at"]
         read_only_fields = ["id", "created_at"]
 
     def validate_name(self, value: str) -> str:
@@ -98,6 +102,7 @@ class ProjectViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
                 label_schema=data["label_schema"],
                 instructions=data.get("instructions", ""),
                 overlap=data.get("overlap", 1),
+                lease_minutes=data.get("lease_minutes", 30),
             )
         except SchemaError as exc:
             raise _schema_errors(exc) from exc
@@ -173,9 +178,10 @@ class ProjectItemList(ListAPIView):
 
 
 class ItemViewSet(viewsets.GenericViewSet):
-    """An item's image and thumbnail, served only to those who may see the project."""
+    """An item's image and thumbnail, served to the client, network admins, the annotators
+    given the item and the staff of centres whose batches hold it."""
 
-    permission_classes = [IsClientOrNetworkAdmin]
+    permission_classes = [IsAuthenticated]
     queryset = Item.objects.none()
     serializer_class = ItemSerializer
 
@@ -190,7 +196,7 @@ class ItemViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def image(self, request, pk=None):
         """The image as uploaded (JPEG, PNG or WebP)."""
-        item = selectors.item_get(request.user, pk)
+        item = selectors.item_image_get(request.user, pk)
         extension = item.content_type.split("/")[1].replace("jpeg", "jpg")
         return self._file(item.image, item.content_type, f"item-{item.pk}.{extension}")
 
@@ -200,7 +206,7 @@ class ItemViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def thumbnail(self, request, pk=None):
         """A small WebP preview (at most 256 px a side)."""
-        item = selectors.item_get(request.user, pk)
+        item = selectors.item_image_get(request.user, pk)
         return self._file(item.thumbnail, "image/webp", f"item-{item.pk}.webp")
 
 

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from annotation.api import exports, projects, webhooks
+from annotation.api import batches, exports, projects, webhooks, workbench
 
 router = SimpleRouter()
 router.register("projects", projects.ProjectViewSet, basename="project")
@@ -11,6 +11,8 @@ router.register("items", projects.ItemViewSet, basename="item")
 router.register("imports", projects.ImportViewSet, basename="import")
 router.register("exports", exports.ExportViewSet, basename="export")
 router.register("webhooks", webhooks.WebhookViewSet, basename="webhook")
+router.register("batches", batches.BatchViewSet, basename="batch")
+router.register("assignments", workbench.AssignmentViewSet, basename="assignment")
 
 urlpatterns = [
     path("projects/<int:project_id>/items/", projects.ProjectItemList.as_view(), name="project-items"),

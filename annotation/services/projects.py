@@ -2,14 +2,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aidou.errors import Conflict, PermissionDenied
-from annotation.models import Item, Organisation, Project
+from annotation.models import Annotation, Item, Organisation, Project
 from annotation.schema import clean_label_schema
 
 
 def _labels_in_use(project: Project) -> set[str]:
-    """Labels and classes that stored pre-annotations use. (Annotations join in with the
-    labelling work.)"""
+    """Labels and classes that stored pre-annotations and annotations use."""
     used: set[str] = set()
+    annotations = Annotation.objects.filter(item__project=project).values_list("shapes", "image_class")
+    for shapes, image_class in annotations.iterator(chunk_size=2000):
+        used.update(shape.get("label") for shape in shapes)
+        if image_class:
+            used.add(image_class)
     for prefill in Item.objects.filter(project=project, prefill__isnull=False).values_list("prefill", flat=True):
         if not prefill:
             continue
@@ -28,7 +32,13 @@ def project_item_count_refresh(*, project_id: int) -> int:
 
 @transaction.atomic
 def project_create(
-    *, organisation: Organisation | None, name: str, label_schema: dict, instructions: str = "", overlap: int = 1
+    *,
+    organisation: Organisation | None,
+    name: str,
+    label_schema: dict,
+    instructions: str = "",
+    overlap: int = 1,
+    lease_minutes: int = 30,
 ) -> Project:
     """A client's new project. Raises SchemaError for a bad schema."""
     if organisation is None:
@@ -39,6 +49,7 @@ def project_create(
         instructions=instructions,
         label_schema=clean_label_schema(label_schema),
         overlap=overlap,
+        lease_minutes=lease_minutes,
     )
 
 
@@ -57,7 +68,7 @@ def project_update(*, project: Project, **changes) -> Project:
                 field="label_schema",
             )
         project.label_schema = schema
-    for field in ("name", "instructions", "overlap", "status"):
+    for field in ("name", "instructions", "overlap", "lease_minutes", "status"):
         if field in changes:
             setattr(project, field, changes[field])
     project.save()

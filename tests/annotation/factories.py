@@ -115,3 +115,12 @@ class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
     webhook = factory.SubFactory(WebhookFactory)
     event = "import.finished"
     payload = factory.LazyFunction(lambda: {"import": 1})
+
+
+def labelling_project(*, items: int = 5, overlap: int = 1, width: int = 640, height: int = 480, **fields):
+    """A project with `items` real images of the given size, ready to batch."""
+    project = ProjectFactory(overlap=overlap, **fields)
+    image = jpeg_bytes(width, height)
+    for _ in range(items):
+        ItemFactory(project=project, width=width, height=height, image=ContentFile(image, name="i.jpg"))
+    return project

@@ -1,0 +1,18 @@
+"""Who may do what with batches and labelling work. Pure predicates on the actor's roles."""
+
+from workforce.models import Role
+
+BATCH_MANAGERS = (Role.SUPERVISOR, Role.CENTRE_MANAGER, Role.NETWORK_ADMIN)
+BATCH_VIEWERS = (*BATCH_MANAGERS, Role.REVIEWER)
+
+
+def can_manage_batches(actor) -> bool:
+    return bool(getattr(actor, "is_authenticated", False)) and actor.has_role(*BATCH_MANAGERS)
+
+
+def can_view_batches(actor) -> bool:
+    return bool(getattr(actor, "is_authenticated", False)) and actor.has_role(*BATCH_VIEWERS)
+
+
+def can_label(actor) -> bool:
+    return bool(getattr(actor, "is_authenticated", False)) and actor.has_role(Role.ANNOTATOR)

@@ -1,0 +1,15 @@
+"""Staff pages of the annotation app: the annotator's home and workbench, and batches."""
+
+from django.urls import path
+
+from annotation.views import batches, labelling
+
+urlpatterns = [
+    path("work/", labelling.annotator_home, name="annotator-home"),
+    path("work/label/", labelling.workbench, name="workbench"),
+    path("batches/", batches.batch_list, name="batch-list"),
+    path("batches/new/", batches.batch_create_view, name="batch-create"),
+    path("batches/<int:batch_id>/", batches.batch_detail, name="batch-detail"),
+    path("batches/<int:batch_id>/status/", batches.batch_status_view, name="batch-status"),
+    path("batches/<int:batch_id>/assignees/", batches.batch_assignees_view, name="batch-assignees"),
+]

@@ -1,0 +1,48 @@
+"""The annotator's pages: home (counts, time worked, recent work) and the workbench."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import reverse
+
+from annotation import policies, selectors
+
+
+def _annotator(request):
+    if not policies.can_label(request.user):
+        raise PermissionDenied
+    return request.user
+
+
+@login_required
+def annotator_home(request):
+    annotator = _annotator(request)
+    return render(
+        request,
+        "annotation/annotator_home.html",
+        {
+            "stats": selectors.annotator_stats(annotator),
+            "recent": selectors.annotator_recent_work(annotator, limit=20),
+            "open_batches": selectors.annotator_open_batch_count(annotator),
+        },
+    )
+
+
+@login_required
+def workbench(request):
+    _annotator(request)
+    config = {
+        "api": {
+            "next": reverse("assignment-next"),
+            # "{id}" is replaced by the assignment id in the browser.
+            "submit": reverse("assignment-submit", args=[0]).replace("/0/", "/{id}/"),
+            "skip": reverse("assignment-skip", args=[0]).replace("/0/", "/{id}/"),
+            "heartbeat": reverse("assignment-heartbeat", args=[0]).replace("/0/", "/{id}/"),
+        },
+        "home": reverse("annotator-home"),
+        "heartbeat_seconds": 15,
+        "idle_seconds": settings.WORKBENCH_IDLE_CUTOFF_SECONDS,
+        "user": request.user.pk,
+    }
+    return render(request, "annotation/workbench.html", {"config": config})
