@@ -20,3 +20,26 @@ def test_demo_client_is_idempotent_and_its_key_works(capsys):
     client.credentials(HTTP_AUTHORIZATION=f"Token {DEMO_KEY}")
     project = client.get("/api/v1/projects/").json()["results"][0]
     assert client.get(f"/api/v1/projects/{project['id']}/progress/").json()["items"] == 40
+
+
+def test_demo_leaves_open_batches_with_work_in_progress_for_the_demo_teams():
+    from annotation.models import Annotation, Assignment, Batch
+    from workforce.models import User
+
+    call_command("seed_demo")
+    call_command("seed_demo_client")
+    call_command("seed_demo_client")  # idempotent: no second pair of batches
+    batches = Batch.objects.all()
+    assert batches.count() == 2 and all(batch.status == "open" for batch in batches)
+    assert Annotation.objects.count() == 9
+    assert Assignment.objects.filter(status="leased").count() == 1
+    annotator = User.objects.get(username="yijun_annotator")
+    client = APIClient()
+    client.force_authenticate(annotator)
+    task = client.post("/api/v1/assignments/next/")
+    assert task.status_code == 200
+    assert task.json()["batch"]["name"].startswith("街景第一批")
+    supervisor = User.objects.get(username="yijun_supervisor")
+    client.force_authenticate(supervisor)
+    listed = client.get("/api/v1/batches/").json()["results"]
+    assert sum(batch["progress"]["slots_done"] for batch in listed) == 9

@@ -4,18 +4,23 @@ Idempotent: a second run changes nothing and prints the same key."""
 
 import hashlib
 import json
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from annotation.demo import DEMO_SCHEMA, coco_for, street_scene
-from annotation.models import ApiKey, ClientMember, Project
+from annotation.models import ApiKey, Batch, ClientMember, Project
 from annotation.services.api_keys import organisation_get_or_create
+from annotation.services.assignments import assignment_next, assignment_submit
+from annotation.services.batches import Assignees, ItemChoice, batch_create
 from annotation.services.imports import import_run, import_start
 from annotation.services.projects import project_create
 from workforce.management.commands.seed_demo import DEMO_PASSWORD
+from workforce.models import Role, Team
 
 ORGANISATION = "示例智驾科技 Demo Autodrive"
 # A published key for the demo only; real keys are random and stored hashed.
@@ -67,6 +72,57 @@ class Command(BaseCommand):
             )
             job = import_run(job_id=job.pk)
             self.stdout.write(f"Demo dataset imported: {job.accepted} images, {job.rejected} rejected.")
+        self._batches(project)
         self.stdout.write(f"Demo client: log in as client_demo (password {DEMO_PASSWORD}) for {ORGANISATION}")
         self.stdout.write(f"Demo client API key: {DEMO_KEY}")
         self.stdout.write(f"  curl -H 'Authorization: Token {DEMO_KEY}' http://127.0.0.1:8000/api/v1/projects/")
+
+    def _batches(self, project: Project) -> None:
+        """Open two batches of the demo dataset to the Yijun teams, and have a few demo
+        annotators label some images, so a supervisor sees work in progress and the demo
+        annotator can start at once."""
+        if Batch.objects.filter(project=project).exists():
+            return
+        User = get_user_model()
+        supervisor = User.objects.filter(username="yijun_supervisor").first()
+        if supervisor is None:  # seed_demo has not run: no centre staff to give work to
+            return
+        teams = list(Team.objects.filter(centre=supervisor.centre).order_by("id"))
+        today = timezone.localdate()
+        batch_create(
+            actor=supervisor,
+            project=project,
+            choice=ItemChoice(size=24),
+            assignees=Assignees(teams=[team.pk for team in teams]),
+            name="街景第一批 Street scenes, batch 1",
+            priority=5,
+            due=today + timedelta(days=3),
+        )
+        batch_create(
+            actor=supervisor,
+            project=project,
+            choice=ItemChoice(size=16),
+            assignees=Assignees(teams=[team.pk for team in teams]),
+            name="街景第二批 Street scenes, batch 2",
+            priority=0,
+            due=today + timedelta(days=10),
+        )
+        # Colleagues of the demo annotator have done some work (their pre-annotations,
+        # submitted as drawn); one of them is in the middle of an image.
+        colleagues = (
+            User.objects.filter(centre=supervisor.centre, role_grants__role=Role.ANNOTATOR, is_active=True)
+            .exclude(username="yijun_annotator")
+            .order_by("id")[:4]
+        )
+        for n, colleague in enumerate(colleagues):
+            for _ in range(3 if n < 3 else 1):
+                claim = assignment_next(annotator=colleague)
+                if claim is None:
+                    break
+                if n < 3:
+                    prefill = claim.assignment.item.prefill or {"shapes": [], "class": None}
+                    assignment_submit(
+                        annotator=colleague, assignment_id=claim.assignment.pk, annotation=prefill,
+                        client_time_ms=45_000,
+                    )  # fmt: skip
+        self.stdout.write("Demo batches: 2 open to the Yijun teams; log in as yijun_annotator to label.")
