@@ -27,7 +27,20 @@ def _request(client, action: str, target, centre):
         return client.post("/workers/import/", {"file": SimpleUploadedFile("r.csv", body.encode())})
     if action == "manage_teams":
         return client.post(f"/centres/{centre.pk}/", {"name": "矩阵测试组"})
+    if action in ("view_batch", "manage_batch"):
+        batch = _batch_of(centre)
+        if action == "view_batch":
+            return client.get(f"/batches/{batch.pk}/")
+        return client.post(f"/batches/{batch.pk}/status/", {"action": "pause"})
     raise AssertionError(action)
+
+
+def _batch_of(centre):
+    """A batch run by `centre` (made directly: the matrix tests the pages, not cutting)."""
+    from annotation.models import Batch
+    from tests.annotation.factories import ProjectFactory
+
+    return Batch.objects.get_or_create(centre=centre, name="矩阵批次", defaults={"project": ProjectFactory()})[0]
 
 
 @pytest.mark.django_db
@@ -56,4 +69,8 @@ def _took_effect(action: str, response, actor, centre) -> bool:
     if action == "import_roster":
         # HR may upload; a row for another centre is refused inside the job.
         return User.objects.filter(mobile="13766667777").exists()
+    if action == "view_batch":
+        return response.status_code == 200
+    if action == "manage_batch":
+        return _batch_of(centre).status == "paused"
     return centre.teams.filter(name="矩阵测试组").exists()
