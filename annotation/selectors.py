@@ -292,7 +292,7 @@ def open_batches_for(annotator: User) -> list[dict]:
         .annotate(named=Exists(named), team=Subquery(via_team.values("team_id")[:1]))
         .filter(Q(named=True) | Exists(via_team))
         .order_by("-priority", F("due").asc(nulls_last=True), "created_at", "id")
-        .values("id", "name", "priority", "due", "project_id", "named", "team")
+        .values("id", "name", "priority", "due", "project_id", "project__lease_minutes", "named", "team")
     )
     return list(rows)
 

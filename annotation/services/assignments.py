@@ -134,8 +134,7 @@ def assignment_next(*, annotator: User) -> Claim | None:
             Assignment.objects.filter(pk=current.pk).update(status=Assignment.Status.EXPIRED, finished_at=now)
 
         for batch in open_batches_for(annotator):
-            project = Project.objects.only("lease_minutes").get(pk=batch["project_id"])
-            until = now + _lease_length(project)
+            until = now + timedelta(minutes=batch["project__lease_minutes"])
             with connection.cursor() as cursor:
                 cursor.execute(claim_sql(), [until, batch["id"], False, now, annotator.pk])
                 row = cursor.fetchone()
