@@ -364,6 +364,17 @@ class Assignment(models.Model):
     def __str__(self) -> str:
         return f"{self.annotator_id} → item {self.item_id} ({self.status})"
 
+    # The workbench's preset skip reasons are sent as codes so they can be counted.
+    SKIP_REASONS = {
+        "unreadable": _("The image is unreadable or blurry"),
+        "nothing-to-label": _("Nothing to label"),
+        "wrong-or-duplicate": _("Wrong or duplicate image"),
+    }
+
+    @property
+    def skip_reason_display(self) -> str:
+        return str(self.SKIP_REASONS.get(self.skip_reason, self.skip_reason))
+
 
 class Annotation(models.Model):
     """What an annotator submitted for an assignment, exactly as drawn (to 0.01 px)."""

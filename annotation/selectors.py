@@ -310,6 +310,10 @@ def item_image_get(actor, item_id) -> Item:
     if not getattr(actor, "is_authenticated", False) or not str(item_id).isdigit():
         raise Http404
     rule = Q(assignments__annotator_id=actor.pk)
+    if policies.can_label(actor):
+        # Items of batches open to them: the workbench fetches the next image early.
+        open_ids = [batch["id"] for batch in open_batches_for(actor)]
+        rule |= Q(tasks__batch_id__in=open_ids)
     if policies.can_view_batches(actor) and actor.centre_id:
         rule |= Q(tasks__batch__centre_id=actor.centre_id)
     item = Item.objects.filter(pk=item_id).filter(rule).first()

@@ -79,6 +79,7 @@ def test_next_hands_out_a_task_and_the_same_one_again_while_the_lease_is_open(ap
     # The annotator may now see the image; the prefetch hint names the next one.
     assert client.get(body["item"]["image_url"]).status_code == 200
     assert body["prefetch"] == [f"/api/v1/items/{project.items.order_by('id')[1].pk}/image/"]
+    assert client.get(body["prefetch"][0]).status_code == 200  # fetched early, before its lease
 
 
 @pytest.mark.django_db
