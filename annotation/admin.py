@@ -1,7 +1,10 @@
 from django.contrib import admin
 
 from annotation.models import (
+    Annotation,
     ApiKey,
+    Assignment,
+    Batch,
     ClientMember,
     ExportJob,
     ImportJob,
@@ -92,3 +95,37 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ["id", "webhook", "event", "status", "attempts", "response_status", "created_at"]
     list_filter = ["status", "event"]
     list_select_related = ["webhook"]
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "centre", "status", "priority", "due", "item_count", "created_at"]
+    list_filter = ["status", "centre"]
+    list_select_related = ["project", "centre"]
+    filter_horizontal = ["teams", "annotators"]
+    readonly_fields = ["project", "item_count", "created_by", "created_at"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Labelling records are written by the engine; admins read them (audit), never edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "annotator", "item", "batch", "status", "leased_at", "finished_at", "active_ms"]
+    list_filter = ["status"]
+    list_select_related = ["annotator", "item", "batch"]
+    raw_id_fields = ["task", "item", "batch", "annotator"]
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(ReadOnlyAdmin):
+    list_display = ["id", "annotator", "item", "image_class", "created_at"]
+    list_select_related = ["annotator", "item"]
+    raw_id_fields = ["assignment", "item", "annotator"]

@@ -203,7 +203,8 @@ def test_centre_and_team_pages(login, hr, centre, other_centre, annotator):
 
 def test_admin_lists_every_model(admin_client):
     for path in ["workforce/user", "workforce/centre", "workforce/team", "workforce/workerprofile",
-                 "workforce/rolegrant", "workforce/rosterimport", "aidou/auditlog"]:  # fmt: skip
+                 "workforce/rolegrant", "workforce/rosterimport", "aidou/auditlog", "annotation/batch",
+                 "annotation/assignment", "annotation/annotation"]:  # fmt: skip
         assert admin_client.get(f"/admin/{path}/").status_code == 200, path
 
 
