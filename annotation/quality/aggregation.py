@@ -27,15 +27,17 @@ def _majority(task: np.ndarray, label: np.ndarray, n_tasks: int, n_classes: int)
 
 
 def _confusions(
-    posterior: np.ndarray, task: np.ndarray, worker: np.ndarray, label: np.ndarray, n_workers: int, smoothing: float
+    posterior: np.ndarray, task: np.ndarray, cell: np.ndarray, n_workers: int, smoothing: float
 ) -> np.ndarray:
     """confusion[w, k, l]: how often worker w says l when the truth is k, from the current
-    posterior over truths; additive smoothing keeps unseen cells off zero."""
+    posterior over truths; additive smoothing keeps unseen cells off zero. `cell` is
+    worker * n_classes + label for every label given."""
     n_classes = posterior.shape[1]
-    cell = worker * n_classes + label
+    by_class = np.ascontiguousarray(posterior.T)  # rows are classes: `take` reads them fast
     counts = np.empty((n_workers, n_classes, n_classes))
     for k in range(n_classes):
-        counts[:, k, :] = np.bincount(cell, weights=posterior[task, k], minlength=n_workers * n_classes).reshape(
+        weights = by_class[k].take(task)
+        counts[:, k, :] = np.bincount(cell, weights=weights, minlength=n_workers * n_classes).reshape(
             n_workers, n_classes
         )
     counts += smoothing
@@ -43,13 +45,14 @@ def _confusions(
 
 
 def _posterior(
-    log_prior: np.ndarray, log_confusion: np.ndarray, task: np.ndarray, worker: np.ndarray, label: np.ndarray,
-    n_tasks: int,
-) -> tuple[np.ndarray, float]:  # fmt: skip
+    log_prior: np.ndarray, log_confusion: np.ndarray, task: np.ndarray, cell: np.ndarray, n_tasks: int
+) -> tuple[np.ndarray, float]:
     n_classes = log_prior.shape[0]
+    # by_class[k] is log confusion[w, k, l] laid out by cell = w * n_classes + l.
+    by_class = np.ascontiguousarray(log_confusion.transpose(1, 0, 2).reshape(n_classes, -1))
     log_post = np.empty((n_tasks, n_classes))
     for k in range(n_classes):
-        log_post[:, k] = np.bincount(task, weights=log_confusion[worker, k, label], minlength=n_tasks)
+        log_post[:, k] = np.bincount(task, weights=by_class[k].take(cell), minlength=n_tasks)
     log_post += log_prior
     top = log_post.max(axis=1, keepdims=True)
     post = np.exp(log_post - top)
@@ -65,7 +68,7 @@ def aggregate_labels(
     method: str = "dawid_skene",
     *,
     max_iterations: int = 100,
-    tolerance: float = 1e-6,
+    tolerance: float = 1e-8,
     smoothing: float = 0.01,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Consensus per task and accuracy per worker (see the module docstring)."""
@@ -81,22 +84,21 @@ def aggregate_labels(
     classes, label = _factorise(labels)
     n_tasks, n_workers, n_classes = int(task.max()) + 1, int(worker.max()) + 1, len(classes)
 
+    cell = worker * n_classes + label
     posterior = _majority(task, label, n_tasks, n_classes)
     if method == "dawid_skene" and n_classes > 1:
         previous = -np.inf
         for _ in range(max_iterations):
-            confusion = _confusions(posterior, task, worker, label, n_workers, smoothing)
+            confusion = _confusions(posterior, task, cell, n_workers, smoothing)
             prior = posterior.mean(axis=0) + 1e-12
-            posterior, log_likelihood = _posterior(
-                np.log(prior / prior.sum()), np.log(confusion), task, worker, label, n_tasks
-            )
+            posterior, log_likelihood = _posterior(np.log(prior / prior.sum()), np.log(confusion), task, cell, n_tasks)
             if not np.isfinite(log_likelihood):  # degenerate data: keep the majority vote
                 posterior = _majority(task, label, n_tasks, n_classes)
                 break
             if abs(log_likelihood - previous) <= tolerance * max(1.0, abs(log_likelihood)):
                 break
             previous = log_likelihood
-    confusion = _confusions(posterior, task, worker, label, n_workers, smoothing)
+    confusion = _confusions(posterior, task, cell, n_workers, smoothing)
     class_share = posterior.mean(axis=0)
     accuracy = (np.diagonal(confusion, axis1=1, axis2=2) * class_share).sum(axis=1)
     return classes[posterior.argmax(axis=1)], accuracy

@@ -148,3 +148,17 @@ def test_aggregate_labels_checks_its_input():
         aggregate_labels([1], [1], [1], method="magic")
     consensus, accuracy = aggregate_labels([], [], [])
     assert consensus.size == 0 and accuracy.size == 0
+
+
+def test_dawid_skene_agrees_with_crowd_kit_and_is_at_least_as_accurate():
+    import json
+    from pathlib import Path
+
+    from annotation.quality.simulation import simulate_crowd
+
+    reference = json.loads((Path(__file__).parent / "data" / "crowdkit_dawid_skene_seed11.json").read_text())
+    crowd = simulate_crowd(items=400, classes=4, annotators=30, per_item=5, seed=11)
+    consensus, _ = aggregate_labels(crowd["tasks"], crowd["workers"], crowd["labels"])
+    agreement = (consensus == np.array(reference["consensus"])).mean()
+    assert agreement >= 0.98
+    assert (consensus == crowd["truth"]).mean() >= reference["accuracy"]
