@@ -5,7 +5,13 @@ import numpy as np
 
 
 def simulate_crowd(
-    *, items: int, classes: int, annotators: int, per_item: int, seed: int, accuracy=(0.35, 0.95)
+    *,
+    items: int,
+    classes: int,
+    annotators: int,
+    per_item: int,
+    seed: int,
+    accuracy: tuple[float, float] = (0.35, 0.95),
 ) -> dict[str, np.ndarray]:
     """`per_item` different annotators label each item. An annotator is right with a
     probability drawn from `accuracy`; when wrong, their mistakes follow their own
@@ -13,7 +19,7 @@ def simulate_crowd(
     Returns arrays `tasks`, `workers`, `labels` (one row per label) and `truth`."""
     rng = np.random.default_rng(seed)
     truth = rng.integers(0, classes, items)
-    skill = rng.uniform(*accuracy, annotators)
+    skill = rng.uniform(accuracy[0], accuracy[1], annotators)
     shares = rng.dirichlet(np.full(classes - 1, 0.5), size=(annotators, classes))
     matrices = np.empty((annotators, classes, classes))
     for k in range(classes):
