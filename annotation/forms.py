@@ -52,7 +52,7 @@ class BatchForm(forms.Form):
     on it, and in what order. Choices are limited to what the actor may use."""
 
     project = forms.ModelChoiceField(label=_("Project"), queryset=None)
-    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    name = forms.CharField(label=_("Batch name"), max_length=200, required=False)
     size = forms.IntegerField(
         label=_("How many images"), min_value=1, required=False, help_text=_("Taken in upload order.")
     )
@@ -65,8 +65,12 @@ class BatchForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Separated by commas or spaces; replaces the count."),
     )
-    teams = forms.ModelMultipleChoiceField(label=_("Teams"), queryset=None, required=False)
-    annotators = forms.ModelMultipleChoiceField(label=_("Annotators"), queryset=None, required=False)
+    teams = forms.ModelMultipleChoiceField(
+        label=_("Teams"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    annotators = forms.ModelMultipleChoiceField(
+        label=_("Annotators"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
     priority = forms.IntegerField(
         label=_("Priority"), initial=0, min_value=-100, max_value=100, help_text=_("Higher goes first.")
     )
@@ -99,8 +103,12 @@ class BatchForm(forms.Form):
 
 
 class BatchAssigneesForm(forms.Form):
-    teams = forms.ModelMultipleChoiceField(label=_("Teams"), queryset=None, required=False)
-    annotators = forms.ModelMultipleChoiceField(label=_("Annotators"), queryset=None, required=False)
+    teams = forms.ModelMultipleChoiceField(
+        label=_("Teams"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    annotators = forms.ModelMultipleChoiceField(
+        label=_("Annotators"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
     release_leases = forms.BooleanField(label=_("Take back images now from people no longer assigned"), required=False)
 
     def __init__(self, *args, teams, annotators, **kwargs):

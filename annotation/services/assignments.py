@@ -207,7 +207,7 @@ def assignment_submit(
         if task is not None and assignment.status == Assignment.Status.SUBMITTED:
             return Annotation.objects.get(assignment=assignment), False  # a concurrent retry won
         if task is None or assignment.status != Assignment.Status.LEASED or task.done:
-            raise Conflict(_("Your time on this image ran out and it went to someone else."))
+            raise Conflict(_("This image is no longer yours: your time ran out or your supervisor took it back."))
         stored = Annotation.objects.create(
             assignment=assignment,
             item=item,

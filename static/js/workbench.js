@@ -381,6 +381,10 @@
       st.kpNext = 0;
     }
     st.tool = tool;
+    if (tool !== "select") {
+      st.sel = -1;
+      st.selV = null;
+    }
     document.querySelectorAll("[data-tool]").forEach((b) => b.setAttribute("aria-pressed", b.dataset.tool === tool));
     hint();
     cursor();
@@ -454,7 +458,7 @@
     if (!labels[i]) return;
     st.label = i;
     markLabel();
-    const shape = st.shapes[st.sel];
+    const shape = st.tool === "select" ? st.shapes[st.sel] : null;
     if (shape && shape.label !== labels[i].name) {
       checkpoint();
       shape.label = labels[i].name;
@@ -666,7 +670,8 @@
     checkpoint();
     st.shapes.push({ type: "polygon", label: labelName(), points: st.poly });
     st.poly = null;
-    st.sel = st.shapes.length - 1;
+    // Not left selected: the next label key is for the next shape, not this one.
+    st.sel = -1;
     st.selV = null;
     changed();
   }
@@ -958,7 +963,7 @@
       if (b.w >= 1 && b.h >= 1 && Math.max(b.w, b.h) * view.s >= 3) {
         checkpoint();
         st.shapes.push(Object.assign({ type: "bbox", label: labelName() }, b));
-        st.sel = st.shapes.length - 1;
+        st.sel = -1; // as for polygons: a label key after drawing picks the next label
         st.selV = null;
         changed();
       } else select(hitShape(toImage(e)));
@@ -1029,6 +1034,7 @@
       case "-": zoomAt(W / 2, H / 2, 0.8); break;
       case "o": toggleVisibility(); break;
       case "n": advanceKp(); break;
+      case "s": ACTIONS.skip(); break;
       case "c": if (!$("wb-class-wrap").hidden) $("wb-class").focus(); break;
       case "ArrowLeft": nudge(-step, 0); break;
       case "ArrowRight": nudge(step, 0); break;
@@ -1076,7 +1082,13 @@
   function openDialog(id) {
     const dialog = $(id);
     if (!dialog.open) dialog.showModal();
+    dialog.scrollTop = 0; // showModal focuses the last button and scrolls to it
   }
+  // Back to the image when a dialog closes, so the next Enter submits instead of
+  // pressing the button that opened the dialog.
+  document.querySelectorAll("dialog").forEach((dialog) => {
+    dialog.addEventListener("close", () => stage.focus({ preventScroll: true }));
+  });
 
   const ACTIONS = {
     undo, redo, submit, fit: fitView, hide: toggleHidden, vis: toggleVisibility, kpskip: advanceKp,

@@ -77,10 +77,15 @@ def test_annotator_draws_a_box_and_a_polygon_and_submits_with_enter(page, live_s
     assert stage.get_attribute("data-loaded-count") == "1"
     assert state(page)["tool"] == "bbox"
 
-    drag(page, (100, 80), (300, 240))
-    page.keyboard.press("2")  # the active label, and the new (selected) box with it
+    page.keyboard.press("2")  # the label for what is drawn next
     second_label = STREET_SCHEMA["labels"][1]["name"]
     assert state(page)["label"] == second_label
+    drag(page, (100, 80), (300, 240))
+    # A label key after drawing picks the next shape's label; it never relabels the box
+    # just drawn (the walk-through saw wrong labels saved that way).
+    page.keyboard.press("1")
+    assert state(page)["shapes"][0]["label"] == second_label
+    page.keyboard.press("2")
 
     page.keyboard.press("p")
     corners = [(400, 100), (600, 120), (620, 400), (420, 380)]
@@ -153,3 +158,27 @@ def test_the_workbench_page_weighs_under_150_kb_gzipped(client, live_server, ann
     assert sum(sizes.values()) < 150 * 1024, sizes
     script = next(size for name, size in sizes.items() if name.endswith("workbench.js"))
     assert script < 40 * 1024, sizes
+
+
+@pytest.mark.browser
+@needs_chromium
+@pytest.mark.django_db(transaction=True)
+def test_skip_and_submit_with_the_keyboard_alone(page, live_server, annotator, work):
+    from annotation.models import Assignment
+
+    errors = open_workbench(page, live_server, annotator)
+    first = state(page)["assignmentId"]
+    page.keyboard.press("s")
+    page.wait_for_selector("#wb-skip[open]")
+    page.keyboard.press("ArrowDown")  # the second reason: nothing to label
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#wb-stage').dataset.loadedCount === '2'")
+    page.wait_for_selector(READY)
+    assert Assignment.objects.get(pk=first).skip_reason == "nothing-to-label"
+    # The focus is back on the image: Enter submits this one, it does not skip again.
+    second = state(page)["assignmentId"]
+    page.wait_for_timeout(700)  # an Enter in the first 600 ms of a new image is a held key: ignored
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#wb-stage').dataset.loadedCount === '3'")
+    assert Assignment.objects.get(pk=second).status == "submitted"
+    assert errors == []
