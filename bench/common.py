@@ -173,6 +173,63 @@ class LoadResult:
         return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[p - 1]
 
 
+def closed_loop(
+    clients: int, one, *, seconds: float, limit: int, warmup: int, at_exit=None, what: str = "calls"
+) -> tuple[list[float], float]:
+    """`clients` threads each call `one(index)` -> ms `warmup` times, then together until
+    `limit` calls were made or `seconds` passed; each runs `at_exit()` as it ends. Returns
+    the timed figures and the wall time of the window. The first failure stops everyone."""
+    made = 0
+    made_lock = threading.Lock()
+    failure: list[BaseException] = []
+    figures: list[list[float]] = [[] for _ in range(clients)]
+    window = [0.0, 0.0]
+
+    def open_window() -> None:
+        window[0] = time.perf_counter()
+        window[1] = window[0] + seconds
+
+    start = threading.Barrier(clients + 1, action=open_window)
+
+    def client(index: int) -> None:
+        nonlocal made
+        try:
+            for _ in range(warmup):
+                one(index)
+            start.wait()
+            while not failure and time.perf_counter() < window[1]:
+                with made_lock:
+                    if made >= limit:
+                        break
+                    made += 1
+                figures[index].append(one(index))
+        except threading.BrokenBarrierError:
+            pass
+        except BaseException as exc:
+            failure.append(exc)
+            start.abort()
+        finally:
+            if at_exit is not None:
+                at_exit()
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    try:
+        start.wait()
+    except threading.BrokenBarrierError:
+        pass
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - window[0]
+    if failure:
+        raise BenchError(f"{what} failed under load: {failure[0]!r}") from failure[0]
+    flat = [ms for per_client in figures for ms in per_client]
+    if len(flat) < 2:
+        raise BenchError(f"{what}: only {len(flat)} measured")
+    return flat, elapsed
+
+
 def drive(
     port: int,
     path: str,
@@ -184,19 +241,10 @@ def drive(
     server closes it, as gunicorn's sync workers do after every response), send GET `path`
     until `options.max_requests` were sent or `options.max_seconds` passed. Every response
     must be 200 and pass `check(body)` (checked outside the timed span)."""
-    sent = 0
-    sent_lock = threading.Lock()
-    failure: list[BaseException] = []
-    latencies: list[list[float]] = [[] for _ in range(options.clients)]
-    window = [0.0, 0.0]  # start, deadline: set once every client has warmed up
+    connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=60) for _ in range(options.clients)]
 
-    def open_window() -> None:
-        window[0] = time.perf_counter()
-        window[1] = window[0] + options.max_seconds
-
-    start = threading.Barrier(options.clients + 1, action=open_window)
-
-    def one(conn: http.client.HTTPConnection) -> tuple[float, bytes]:
+    def one(index: int) -> float:
+        conn = connections[index]
         for attempt in (1, 2):
             began = time.perf_counter()
             try:
@@ -213,47 +261,18 @@ def drive(
             if response.status != 200:
                 raise BenchError(f"GET {path}: HTTP {response.status}: {body[:300]!r}")
             check(body)
-            return took, body
+            return took
         raise AssertionError("unreachable")
 
-    def client(index: int) -> None:
-        nonlocal sent
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        try:
-            for _ in range(options.warmup_per_client):
-                one(conn)
-            start.wait()
-            while not failure and time.perf_counter() < window[1]:
-                with sent_lock:
-                    if sent >= options.max_requests:
-                        break
-                    sent += 1
-                took, _ = one(conn)
-                latencies[index].append(took)
-        except threading.BrokenBarrierError:
-            pass
-        except BaseException as exc:
-            failure.append(exc)
-            start.abort()
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(options.clients)]
-    for thread in threads:
-        thread.start()
     try:
-        start.wait()  # every client has warmed up
-    except threading.BrokenBarrierError:
-        pass
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - window[0]
-    if failure:
-        raise BenchError(f"GET {path} failed under load: {failure[0]!r}") from failure[0]
-    flat = [ms for per_client in latencies for ms in per_client]
-    if len(flat) < 2:
-        raise BenchError(f"GET {path}: only {len(flat)} requests measured")
-    return LoadResult(latencies_ms=flat, elapsed_s=elapsed)
+        latencies, elapsed = closed_loop(
+            options.clients, one, seconds=options.max_seconds, limit=options.max_requests,
+            warmup=options.warmup_per_client, what=f"GET {path}",
+        )  # fmt: skip
+    finally:
+        for conn in connections:
+            conn.close()
+    return LoadResult(latencies_ms=latencies, elapsed_s=elapsed)
 
 
 def load_rows(label: str, ours: LoadResult, bare: LoadResult) -> list[Row]:

@@ -37,7 +37,6 @@ import re
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -61,7 +60,7 @@ from annotation.models import Annotation, Assignment, Batch, Item, Organisation,
 from annotation.schema import clean_annotation
 from annotation.services.assignments import claim_sql
 from annotation.services.batches import Assignees, ItemChoice, batch_create
-from bench.common import ROOT, BenchError, Context, LoadResult, Row, Server
+from bench.common import ROOT, BenchError, Context, LoadResult, Row, Server, closed_loop
 from workforce.models import Centre, Role, RoleGrant, Team, User
 
 NAME = "labelling"
@@ -570,63 +569,6 @@ def _post(conn: http.client.HTTPConnection, url: str, body: bytes, headers: dict
     return response.status, response.read()
 
 
-def _closed_loop(
-    clients: int, one, *, seconds: float, limit: int, warmup: int, at_exit=None
-) -> tuple[list[float], float]:
-    """`clients` threads each call `one(index)` -> ms `warmup` times, then together until
-    `limit` calls were made or `seconds` passed; each runs `at_exit()` as it ends. Returns
-    the timed figures and the wall time of the window. The first failure stops everyone."""
-    made = 0
-    made_lock = threading.Lock()
-    failure: list[BaseException] = []
-    figures: list[list[float]] = [[] for _ in range(clients)]
-    window = [0.0, 0.0]
-
-    def open_window() -> None:
-        window[0] = time.perf_counter()
-        window[1] = window[0] + seconds
-
-    start = threading.Barrier(clients + 1, action=open_window)
-
-    def client(index: int) -> None:
-        nonlocal made
-        try:
-            for _ in range(warmup):
-                one(index)
-            start.wait()
-            while not failure and time.perf_counter() < window[1]:
-                with made_lock:
-                    if made >= limit:
-                        break
-                    made += 1
-                figures[index].append(one(index))
-        except threading.BrokenBarrierError:
-            pass
-        except BaseException as exc:
-            failure.append(exc)
-            start.abort()
-        finally:
-            if at_exit is not None:
-                at_exit()
-
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    try:
-        start.wait()
-    except threading.BrokenBarrierError:
-        pass
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - window[0]
-    if failure:
-        raise BenchError(f"failed under load: {failure[0]!r}") from failure[0]
-    flat = [ms for per_client in figures for ms in per_client]
-    if len(flat) < 2:
-        raise BenchError(f"only {len(flat)} calls measured")
-    return flat, elapsed
-
-
 def _cycles(port: int, tokens: list[str], next_path: str, submit_path: str, *, seconds, limit, warmup) -> CycleResult:
     """One annotator per client thread, each on its own connection: next (timed), then
     submit of ANNOTATION (untimed, must be 201)."""
@@ -650,7 +592,7 @@ def _cycles(port: int, tokens: list[str], next_path: str, submit_path: str, *, s
         return took
 
     try:
-        figures, elapsed = _closed_loop(len(tokens), one, seconds=seconds, limit=limit, warmup=warmup)
+        figures, elapsed = closed_loop(len(tokens), one, seconds=seconds, limit=limit, warmup=warmup)
     finally:
         for conn in connections:
             conn.close()
@@ -681,7 +623,7 @@ def _claims(data: Data, threads: int, *, seconds, limit, warmup) -> LoadResult:
         return took
 
     # `connection` is each thread's own: close it as the thread ends, not at process exit.
-    figures, elapsed = _closed_loop(
+    figures, elapsed = closed_loop(
         threads, one, seconds=seconds, limit=limit, warmup=warmup, at_exit=lambda: connection.close()
     )
     return LoadResult(latencies_ms=figures, elapsed_s=elapsed)
