@@ -333,15 +333,3 @@ def item_image_get(actor, item_id) -> Item:
     if item is None:
         raise Http404
     return item
-
-
-def likely_next_items(annotator, *, after: Assignment, count: int = 1) -> list[int]:
-    """The items the annotator will probably get next from the same batch, so the
-    workbench can fetch their images early. A guess (nothing is reserved): the engine
-    goes through a batch in item order, so the next free slots after this item are what
-    comes next, and items after it are ones the annotator has not had. One index range."""
-    return list(
-        Task.objects.filter(batch_id=after.batch_id, done=False, free_at__lte=timezone.now(), item_id__gt=after.item_id)
-        .order_by("item_id", "slot")
-        .values_list("item_id", flat=True)[:count]
-    )

@@ -18,16 +18,23 @@ def _image_url(item_id: int) -> str:
     return reverse("item-image", args=[item_id])
 
 
-class AnnotationInSerializer(serializers.Serializer):
-    # Shapes are judged by annotation.schema.clean_annotation, which names each bad one.
-    shapes = serializers.ListField(child=serializers.JSONField(), required=False, default=list)
-    # "class" is a Python keyword; the field is renamed in to_internal_value.
+class SubmissionMetaSerializer(serializers.Serializer):
+    """A submission's fields but its shapes, which annotation.schema.clean_annotation judges
+    (naming each bad one); judging them twice would cost every submit a walk over them."""
+
     time_spent_ms = serializers.IntegerField(required=False, default=0, min_value=0)
 
     def get_fields(self):
         fields = super().get_fields()
+        # "class" is a Python keyword, so the field is added here.
         fields["class"] = serializers.CharField(required=False, allow_null=True, default=None, max_length=100)
         return fields
+
+
+class AnnotationInSerializer(SubmissionMetaSerializer):
+    """What `submit` takes (for the API's documentation)."""
+
+    shapes = serializers.ListField(child=serializers.JSONField(), required=False, default=list)
 
 
 class AnnotationOutSerializer(serializers.Serializer):
@@ -71,22 +78,42 @@ class TaskSerializer(serializers.Serializer):
     prefetch = serializers.ListField(child=serializers.CharField())
 
 
-def task_data(assignment: Assignment, prefetch: list[int]) -> dict:
-    item, project, batch = assignment.item, assignment.batch.project, assignment.batch
+_datetime = serializers.DateTimeField().to_representation
+
+
+def task_data(offer: engine.Offer) -> dict:
+    # Built by hand, not by TaskSerializer (which documents it): `next` runs for every image.
     return {
-        "id": assignment.pk,
-        "item": {"id": item.pk, "image_url": _image_url(item.pk), "width": item.width, "height": item.height},
-        "project": {
-            "id": project.pk,
-            "name": project.name,
-            "label_schema": project.label_schema,
-            "instructions": project.instructions,
+        "id": offer.assignment_id,
+        "item": {
+            "id": offer.item_id,
+            "image_url": _image_url(offer.item_id),
+            "width": offer.width,
+            "height": offer.height,
         },
-        "prefill": item.prefill,
-        "draft": assignment.draft,
-        "lease_expires_at": assignment.lease_expires_at,
-        "batch": {"id": batch.pk, "name": batch.name},
-        "prefetch": [_image_url(item_id) for item_id in prefetch],
+        "project": {
+            "id": offer.project_id,
+            "name": offer.project_name,
+            "label_schema": offer.label_schema,
+            "instructions": offer.instructions,
+        },
+        "prefill": offer.prefill,
+        "draft": offer.draft,
+        "lease_expires_at": _datetime(offer.lease_expires_at),
+        "batch": {"id": offer.batch_id, "name": offer.batch_name},
+        "prefetch": [_image_url(item_id) for item_id in offer.likely_next_item_ids],
+    }
+
+
+def annotation_data(annotation: Annotation) -> dict:
+    # As AnnotationOutSerializer (which documents it), built by hand for `submit`.
+    return {
+        "id": annotation.pk,
+        "assignment": annotation.assignment_id,
+        "item": annotation.item_id,
+        "shapes": annotation.shapes,
+        "created_at": _datetime(annotation.created_at),
+        "class": annotation.image_class,
     }
 
 
@@ -128,11 +155,10 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=False, methods=["post"])
     def next(self, request):
         """The next image to label: your open lease, or a new one by priority, due date, age."""
-        claim = engine.assignment_next(annotator=request.user)
-        if claim is None:
+        offer = engine.assignment_next(annotator=request.user)
+        if offer is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        prefetch = selectors.likely_next_items(request.user, after=claim.assignment)
-        return Response(TaskSerializer(task_data(claim.assignment, prefetch)).data)
+        return Response(task_data(offer))
 
     @extend_schema(
         request=AnnotationInSerializer, responses={201: AnnotationOutSerializer, 200: AnnotationOutSerializer}
@@ -140,7 +166,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         """Submit what you drew. Sending it again returns the stored annotation (200)."""
-        body = AnnotationInSerializer(data=request.data)
+        body = SubmissionMetaSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         stored, created = engine.assignment_submit(
@@ -149,9 +175,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             annotation={"shapes": request.data.get("shapes", []), "class": data["class"]},
             client_time_ms=data["time_spent_ms"],
         )
-        return Response(
-            AnnotationOutSerializer(stored).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        return Response(annotation_data(stored), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=SkipInSerializer, responses={200: AssignmentSerializer})
     @action(detail=True, methods=["post"])

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from rest_framework.authtoken.models import Token
 
-from annotation.models import Annotation, Assignment
+from annotation.models import Annotation, Assignment, Item, Task
 from annotation.services.batches import Assignees, ItemChoice, batch_create
 from tests import factories
 from tests.annotation.factories import labelling_project
@@ -74,3 +74,10 @@ def test_no_item_is_over_assigned_and_nobody_gets_an_item_twice(centre, hr, supe
     # Each annotator holds at most one open lease at any time.
     open_leases = Assignment.objects.filter(status=Assignment.Status.LEASED)
     assert not open_leases.values("annotator_id").annotate(n=Count("id")).filter(n__gt=1).exists()
+    # An item goes to review exactly when its last slot is done, even when its annotators
+    # finish at the same moment (each item's slots are handed out one after the other).
+    open_slots = Task.objects.filter(item=OuterRef("pk"), done=False)
+    finished = Item.objects.filter(project=project).exclude(Exists(open_slots))
+    assert finished.exists()
+    assert set(finished.values_list("status", flat=True)) == {Item.Status.REVIEW}
+    assert not Item.objects.filter(project=project, status=Item.Status.REVIEW).filter(Exists(open_slots)).exists()

@@ -303,8 +303,8 @@ def test_heartbeats_count_active_time_up_to_the_idle_cut_off(supervisor, annotat
     settings.WORKBENCH_IDLE_CUTOFF_SECONDS = 60
     project = labelling_project(items=1)
     open_batch(supervisor, project, teams=[team])
-    claim = assignment_next(annotator=annotator)
-    assignment = claim.assignment
+    offer = assignment_next(annotator=annotator)
+    assignment = Assignment.objects.get(pk=offer.assignment_id)
     start = timezone.now()
     Assignment.objects.filter(pk=assignment.pk).update(last_seen_at=start - timedelta(seconds=15))
     assignment_heartbeat(annotator=annotator, assignment_id=assignment.pk, active=True)
@@ -340,16 +340,16 @@ def test_next_and_submit_take_a_constant_number_of_queries(
 def test_annotator_home_shows_counts_and_recent_work(client, supervisor, annotator, team):
     project = labelling_project(items=2)
     open_batch(supervisor, project, teams=[team])
-    claim = assignment_next(annotator=annotator)
+    offer = assignment_next(annotator=annotator)
     from annotation.services.assignments import assignment_submit
 
-    assignment_submit(annotator=annotator, assignment_id=claim.assignment.pk, annotation=BOX)
+    assignment_submit(annotator=annotator, assignment_id=offer.assignment_id, annotation=BOX)
     client.force_login(annotator)
     page = client.get("/work/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
     assert page.context["stats"]["today"] == 1
     assert page.context["open_batches"] == 1
-    assert [work.pk for work in page.context["recent"]] == [claim.assignment.pk]
+    assert [work.pk for work in page.context["recent"]] == [offer.assignment_id]
     assert b'id="start-working"' in page.content
 
 

@@ -135,8 +135,8 @@ def test_pause_resume_close_follow_the_allowed_order(api, supervisor, team):
 def test_progress_and_per_annotator_counts(api, supervisor, annotator, team):
     project = labelling_project(items=3)
     batch_id = api(supervisor).post(BATCHES, {"project": project.pk, "size": 3, "teams": [team.pk]}).json()["id"]
-    claim = assignment_next(annotator=annotator)
-    assignment_submit(annotator=annotator, assignment_id=claim.assignment.pk, annotation={"shapes": []})
+    offer = assignment_next(annotator=annotator)
+    assignment_submit(annotator=annotator, assignment_id=offer.assignment_id, annotation={"shapes": []})
     assignment_next(annotator=annotator)
     detail = api(supervisor).get(f"{BATCHES}{batch_id}/").json()
     assert detail["progress"] == {

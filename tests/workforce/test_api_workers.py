@@ -130,6 +130,12 @@ def test_staff_token_from_drf_create_token_works(client, hr):
     response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert response.status_code == 200
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION="Token wrong").status_code == 401
+    # A person who left (deactivated) cannot go on with the token they had.
+    hr.is_active = False
+    hr.save(update_fields=["is_active"])
+    refused = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert refused.status_code == 401
+    assert refused.json()["detail"]
 
 
 def test_schema_and_docs_are_served_without_outside_hosts(client):

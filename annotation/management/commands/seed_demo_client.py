@@ -116,13 +116,13 @@ class Command(BaseCommand):
         )
         for n, colleague in enumerate(colleagues):
             for _ in range(3 if n < 3 else 1):
-                claim = assignment_next(annotator=colleague)
-                if claim is None:
+                offer = assignment_next(annotator=colleague)
+                if offer is None:
                     break
                 if n < 3:
-                    prefill = claim.assignment.item.prefill or {"shapes": [], "class": None}
+                    prefill = offer.prefill or {"shapes": [], "class": None}
                     assignment_submit(
-                        annotator=colleague, assignment_id=claim.assignment.pk, annotation=prefill,
+                        annotator=colleague, assignment_id=offer.assignment_id, annotation=prefill,
                         client_time_ms=45_000,
                     )  # fmt: skip
         self.stdout.write("Demo batches: 2 open to the Yijun teams; log in as yijun_annotator to label.")
