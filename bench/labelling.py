@@ -10,7 +10,9 @@ annotations, every slot free), so reruns are comparable.
   its own database connection. With 50 clients and no pause between images both sides
   queue (gunicorn's 4 workers, 2 CPUs), so the same is measured with 1 annotator (the
   service time) on a fresh batch and on the batch at 75% done (_fill: 45,000 past
-  assignments), where the claim's plan changes.
+  assignments), where the claim's plan changes; and with the 50 annotators at a pace:
+  1-3 s on each image between next and submit (THINK_S; people take 30 s or more), the
+  bare claims paced alike. That row is the issue's "50 concurrent annotators".
 - Submissions per second with 8 clients, each an annotator doing next + submit of 5 boxes
   and a 12-point polygon. Bare limit: two plain views doing the minimal SQL for the same
   two calls (see bare_next / bare_submit).
@@ -91,6 +93,7 @@ SCHEMA = {
     ],
 }
 BUDGET_KB = 150
+THINK_S = (1.0, 3.0)  # the paced row's seconds on an image (people take 30 s or more)
 LATE_DONE = 15_000  # items done before the late-batch rows: 75% of the batch
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)  # every slot's free_at after reset(): long free
 LOADS = 5  # timed browser loads of each page (after WARM_LOADS untimed ones)
@@ -467,8 +470,9 @@ def bare_next(request):
 @csrf_exempt
 def bare_submit(request, assignment_id: int):
     """POST submit with the minimal SQL: token (1), the assignment with its slot locked
-    (1), the annotation row (1), the assignment submitted with its active time (1), the
-    slot done (1), the item to review once no slot is open (1). The shapes are stored as
+    (1), the item locked (1, PostgreSQL), the annotation row (1), the assignment submitted
+    with its active time (1), the slot done (1), the item to review once no slot is open
+    (1). The shapes are stored as
     sent, unchecked: the bench's annotation is what clean_annotation returns for it
     (measure() asserts that), so both store the same rows; the check is a few microseconds
     of Python for 6 shapes."""
@@ -495,6 +499,10 @@ def bare_submit(request, assignment_id: int):
         status, item_id, last_seen_at, active_ms, task_id, holder, done = row
         if status != "leased" or holder != assignment_id or done:
             return JsonResponse({"detail": "not yours any more"}, status=409)
+        if connection.vendor == "postgresql":
+            # The item's annotators finishing at once take turns, so the last one sees the
+            # others' slots done and sends the item to review (as the engine does).
+            cursor.execute(f"SELECT 1 FROM {t['item']} WHERE id = %s FOR NO KEY UPDATE", [item_id])
         last_seen_at = _aware(last_seen_at)
         if last_seen_at is not None and now > last_seen_at:
             cutoff = timedelta(seconds=settings.WORKBENCH_IDLE_CUTOFF_SECONDS)
@@ -569,10 +577,28 @@ def _post(conn: http.client.HTTPConnection, url: str, body: bytes, headers: dict
     return response.status, response.read()
 
 
-def _cycles(port: int, tokens: list[str], next_path: str, submit_path: str, *, seconds, limit, warmup) -> CycleResult:
-    """One annotator per client thread, each on its own connection: next (timed), then
-    submit of ANNOTATION (untimed, must be 201)."""
+class _Pace:
+    """Each annotator's time on an image between `next` and `submit`: uniform in
+    THINK_S, from a random generator of their own (seeded, so runs compare)."""
+
+    def __init__(self, annotators: int, think_s: tuple[float, float] | None):
+        self.think_s = think_s
+        self.rngs = [random.Random(20261122 + index) for index in range(annotators)]
+
+    def pause(self, index: int) -> None:
+        if self.think_s is not None:
+            time.sleep(self.rngs[index].uniform(*self.think_s))
+
+
+def _cycles(
+    port: int, tokens: list[str], next_path: str, submit_path: str, *, seconds, limit, warmup,
+    think_s: tuple[float, float] | None = None,
+) -> CycleResult:  # fmt: skip
+    """One annotator per client thread, each on its own connection: a pause on the previous
+    image when `think_s` is given, next (timed), then submit of ANNOTATION (untimed, must
+    be 201). Pausing first also spreads the annotators' first calls after the start."""
     connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=60) for _ in tokens]
+    pace = _Pace(len(tokens), think_s)
     headers = [
         {"Authorization": f"Token {token}", "Content-Type": "application/json", "Accept": "application/json"}
         for token in tokens
@@ -580,6 +606,7 @@ def _cycles(port: int, tokens: list[str], next_path: str, submit_path: str, *, s
 
     def one(index: int) -> float:
         conn, head = connections[index], headers[index]
+        pace.pause(index)
         began = time.perf_counter()
         status, body = _post(conn, next_path, b"", head)
         took = (time.perf_counter() - began) * 1000
@@ -599,7 +626,9 @@ def _cycles(port: int, tokens: list[str], next_path: str, submit_path: str, *, s
     return CycleResult(next_ms=figures, elapsed_s=elapsed)
 
 
-def _claims(data: Data, threads: int, *, seconds, limit, warmup) -> LoadResult:
+def _claims(
+    data: Data, threads: int, *, seconds, limit, warmup, think_s: tuple[float, float] | None = None
+) -> LoadResult:
     """The bare limit of `next`: the engine's claim statement alone, in its own
     transaction, from `threads` threads with a database connection each (Django's
     connections are per thread). After each timed claim the slot is marked done, untimed,
@@ -608,8 +637,10 @@ def _claims(data: Data, threads: int, *, seconds, limit, warmup) -> LoadResult:
     sql = claim_sql()
     lease = timedelta(minutes=data.project.lease_minutes)
     task_table = Task._meta.db_table
+    pace = _Pace(threads, think_s)
 
     def one(index: int) -> float:
+        pace.pause(index)
         now = timezone.now()
         began = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
@@ -687,6 +718,24 @@ def _engine_rows(ctx: Context, data: Data) -> list[Row]:
         Row(f"{label} p50 (ms)", ours.percentile(50), bare.percentile(50)),
         Row(f"{label} p95 (ms)", ours.percentile(95), bare.percentile(95)),
         Row(f"{label}: next calls/s", ours.per_second, bare.per_second),
+    ]
+    ctx.facts.append(f"{label}: {ours.requests} + {bare.requests} claims")
+
+    # The same 50 annotators at a pace people keep, if far faster than anyone labels:
+    # THINK_S on each image (a street frame's boxes take a person half a minute or more).
+    # Every annotator still calls next + submit, so this is 50 people's traffic at once.
+    paced_seconds = options.max_seconds * 2
+    reset(data)
+    ours = _cycles(
+        port, data.tokens, OURS_NEXT, OURS_SUBMIT,
+        seconds=paced_seconds, limit=options.max_requests, warmup=1, think_s=THINK_S,
+    ).load()  # fmt: skip
+    reset(data)
+    bare = _claims(data, ANNOTATORS, seconds=paced_seconds, limit=options.max_requests, warmup=1, think_s=THINK_S)
+    label = f"{LABEL} next, {ANNOTATORS} annotators at {THINK_S[0]:g}-{THINK_S[1]:g} s an image"
+    rows += [
+        Row(f"{label} p50 (ms)", ours.percentile(50), bare.percentile(50)),
+        Row(f"{label} p95 (ms)", ours.percentile(95), bare.percentile(95)),
     ]
     ctx.facts.append(f"{label}: {ours.requests} + {bare.requests} claims")
 
