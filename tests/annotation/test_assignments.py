@@ -4,6 +4,7 @@ reassignment, validation and scoping (API.md, Workbench)."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from annotation.models import Annotation, Assignment, Batch, Item, Task
@@ -329,10 +330,14 @@ def test_next_and_submit_take_a_constant_number_of_queries(
     project = labelling_project(items=30, overlap=2)
     open_batch(supervisor, project, teams=[team])
     client = api(annotator)
+    # Written-out SQL (annotation/services/assignments.py): on SQLite a claim's and a
+    # submit's writes are separate statements, on PostgreSQL one each. (The test's
+    # transaction adds a savepoint and its release around each.)
+    postgres = connection.vendor == "postgresql"
     for _ in range(3):
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(7 if postgres else 9):
             task = client.post(NEXT).json()
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(6 if postgres else 9):
             assert client.post(submit_url(task["id"]), BOX, format="json").status_code == 201
 
 
