@@ -83,6 +83,17 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
 
+def default_reject_reasons() -> list[str]:
+    # Stored as text in both languages: reviewers and annotators read them as written.
+    return [
+        "漏标 Missed objects",
+        "标签错误 Wrong label",
+        "框不贴合 Shapes not tight",
+        "多标 Extra shapes",
+        "不符合说明 Does not follow the instructions",
+    ]
+
+
 class Project(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("active")
@@ -97,6 +108,11 @@ class Project(models.Model):
     # How long an annotator holds an item before it returns to the pool (renewed while they work).
     lease_minutes = models.PositiveSmallIntegerField(_("lease (minutes)"), default=30)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # Review: the share of a proven annotator's work still reviewed (never 0), the reasons a
+    # reviewer picks from when sending work back, and the IoU at which two shapes match.
+    review_floor = models.FloatField(_("review floor"), default=0.10)
+    reject_reasons = models.JSONField(_("reasons for rework"), default=default_reject_reasons, blank=True)
+    iou_threshold = models.FloatField(_("IoU threshold"), default=0.5)
     # How many items the project holds, refreshed by imports (see project_item_count_refresh),
     # so an unfiltered item list need not count 100,000 rows on every page.
     item_count = models.PositiveIntegerField(default=0, editable=False)
@@ -110,6 +126,8 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=Q(lease_minutes__gte=1, lease_minutes__lte=24 * 60), name="project_lease_1min_to_1day"
             ),
+            models.CheckConstraint(condition=Q(review_floor__gt=0, review_floor__lte=1), name="project_review_floor"),
+            models.CheckConstraint(condition=Q(iou_threshold__gt=0, iou_threshold__lt=1), name="project_iou_0_to_1"),
         ]
         verbose_name = _("project")
         verbose_name_plural = _("projects")
@@ -330,6 +348,8 @@ class Assignment(models.Model):
         SUBMITTED = "submitted", _("submitted")
         SKIPPED = "skipped", _("skipped")
         EXPIRED = "expired", _("expired")
+        # A reviewer sent the work back: it waits for the same annotator, who keeps the slot.
+        REWORK = "rework", _("rework")
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="assignments")
@@ -377,9 +397,18 @@ class Assignment(models.Model):
 
 
 class Annotation(models.Model):
-    """What an annotator submitted for an assignment, exactly as drawn (to 0.01 px)."""
+    """What an annotator submitted for an assignment, exactly as drawn (to 0.01 px). Work
+    sent back and done again is a new revision; earlier ones stay as they were."""
 
-    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="annotation")
+    class Review(models.TextChoices):
+        QUEUED = "queued", _("waiting for review")
+        NOT_SAMPLED = "not_sampled", _("accepted without review")
+        ACCEPTED = "accepted", _("accepted")
+        FIXED = "fixed", _("fixed by the reviewer")
+        REJECTED = "rejected", _("sent back")
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="annotations")
+    revision = models.PositiveSmallIntegerField(default=1)
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="annotations")
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
     shapes = models.JSONField(default=list)
@@ -387,10 +416,23 @@ class Annotation(models.Model):
     # What the browser measured, kept beside the server's own measure (Assignment.active_ms).
     client_time_ms = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    review = models.CharField(_("review"), max_length=16, choices=Review.choices, default=Review.QUEUED)
+    # False once the work was sent back and submitted again: the newer revision counts.
+    is_latest = models.BooleanField(default=True)
+    # Why it was (or was not) picked for review: the sampling rate, the rule and the
+    # annotator's quality estimate then, so the reviewer and an audit can see it.
+    sampling = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["item", "created_at"], name="annotation_item_created")]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "revision"], name="annotation_one_per_revision"),
+        ]
+        indexes = [
+            models.Index(fields=["item", "created_at"], name="annotation_item_created"),
+            # The review queue: a batch's queued work, oldest first.
+            models.Index(fields=["id"], condition=Q(review="queued"), name="annotation_review_queue"),
+        ]
         verbose_name = _("annotation")
         verbose_name_plural = _("annotations")
 
@@ -399,3 +441,54 @@ class Annotation(models.Model):
 
     def as_api(self) -> dict:
         return {"shapes": self.shapes, "class": self.image_class}
+
+
+class Review(models.Model):
+    """A reviewer's decision on one annotation: accept, send back with reasons (rework by
+    the same annotator), or fix (the fixed shapes are the reviewed version; the original
+    stays as it was)."""
+
+    class Decision(models.TextChoices):
+        ACCEPT = "accept", _("accept")
+        REJECT = "reject", _("send back")
+        FIX = "fix", _("fix")
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="reviews")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
+    decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    # A fix: what the reviewer made of it.
+    shapes = models.JSONField(null=True, blank=True)
+    image_class = models.CharField(max_length=100, null=True, blank=True)
+    # How close the annotation was to the fix (shape F1), the quality observation it gave.
+    score = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["annotation"], name="review_one_per_annotation")]
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+
+    def __str__(self) -> str:
+        return f"{self.decision} of annotation {self.annotation_id}"
+
+
+class AnnotatorQuality(models.Model):
+    """An annotator's recent quality observations in one project (each in [0, 1]: a review
+    outcome, a gold item's F1), newest last, at most the sampling window of them: what adaptive
+    sampling reads on every submit, in the same query as the rest."""
+
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quality")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="annotator_quality")
+    recent = models.JSONField(default=list)
+    observations = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["annotator", "project"], name="quality_one_per_project")]
+
+    def __str__(self) -> str:
+        return f"quality of {self.annotator_id} in project {self.project_id}"

@@ -16,3 +16,11 @@ def can_view_batches(actor) -> bool:
 
 def can_label(actor) -> bool:
     return bool(getattr(actor, "is_authenticated", False)) and actor.has_role(Role.ANNOTATOR)
+
+
+# Reviewers, and the supervisors and managers who run batches, review work.
+REVIEWERS = BATCH_VIEWERS
+
+
+def can_review(actor) -> bool:
+    return bool(getattr(actor, "is_authenticated", False)) and actor.has_role(*REVIEWERS)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from annotation import policies
 from annotation.models import (
+    Annotation,
     ApiKey,
     Assignment,
     Batch,
@@ -20,6 +21,7 @@ from annotation.models import (
     Item,
     Organisation,
     Project,
+    Review,
     Task,
     Webhook,
     WebhookDelivery,
@@ -333,3 +335,38 @@ def item_image_get(actor, item_id) -> Item:
     if item is None:
         raise Http404
     return item
+
+
+def review_queue(actor, *, project_id=None, batch_id=None) -> QuerySet[Annotation]:
+    """Work waiting for review in the batches the actor may see (their centre's; network
+    admins: all), oldest first, optionally of one project or batch. Only the current
+    revision of each piece of work; the rows carry what the review page draws."""
+    if not policies.can_review(actor):
+        return Annotation.objects.none()
+    qs = Annotation.objects.filter(
+        review=Annotation.Review.QUEUED, is_latest=True, assignment__batch__in=batches_visible_to(actor)
+    )
+    if project_id is not None:
+        qs = qs.filter(assignment__batch__project_id=project_id)
+    if batch_id is not None:
+        qs = qs.filter(assignment__batch_id=batch_id)
+    return qs.select_related("item", "annotator", "assignment__batch__project").order_by("id")
+
+
+def review_queue_counts(actor) -> list[dict]:
+    """Per batch the actor may see: how much work waits for review (one query)."""
+    return list(
+        review_queue(actor)
+        .values("assignment__batch_id", "assignment__batch__name", "assignment__batch__project__name")
+        .annotate(queued=Count("id"))
+        .order_by("assignment__batch__project__name", "assignment__batch_id")
+    )
+
+
+def rejections_of(annotator) -> QuerySet[Review]:
+    """Every time the annotator's work was sent back, newest first, with the reasons."""
+    return (
+        Review.objects.filter(annotation__annotator=annotator, decision=Review.Decision.REJECT)
+        .select_related("annotation__item", "annotation__assignment__batch__project")
+        .order_by("-created_at", "-id")
+    )

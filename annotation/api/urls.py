@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from annotation.api import batches, exports, projects, webhooks, workbench
+from annotation.api import batches, exports, projects, reviews, webhooks, workbench
 
 router = SimpleRouter()
 router.register("projects", projects.ProjectViewSet, basename="project")
@@ -13,6 +13,7 @@ router.register("exports", exports.ExportViewSet, basename="export")
 router.register("webhooks", webhooks.WebhookViewSet, basename="webhook")
 router.register("batches", batches.BatchViewSet, basename="batch")
 router.register("assignments", workbench.AssignmentViewSet, basename="assignment")
+router.register("review-queue", reviews.ReviewQueueViewSet, basename="review-queue")
 
 urlpatterns = [
     path("projects/<int:project_id>/items/", projects.ProjectItemList.as_view(), name="project-items"),

@@ -76,6 +76,16 @@ class TaskSerializer(serializers.Serializer):
     lease_expires_at = serializers.DateTimeField()
     batch = inline_serializer("TaskBatch", {"id": serializers.IntegerField(), "name": serializers.CharField()})
     prefetch = serializers.ListField(child=serializers.CharField())
+    rework = inline_serializer(
+        "Rework",
+        {
+            "reasons": serializers.ListField(child=serializers.CharField()),
+            "comment": serializers.CharField(),
+            "reviewed_at": serializers.DateTimeField(allow_null=True),
+        },
+        allow_null=True,
+        help_text="Work a reviewer sent back to you, with why; null for new work.",
+    )
 
 
 _datetime = serializers.DateTimeField().to_representation
@@ -102,6 +112,12 @@ def task_data(offer: engine.Offer) -> dict:
         "lease_expires_at": _datetime(offer.lease_expires_at),
         "batch": {"id": offer.batch_id, "name": offer.batch_name},
         "prefetch": [_image_url(item_id) for item_id in offer.likely_next_item_ids],
+        "rework": offer.rework
+        and {
+            "reasons": offer.rework["reasons"],
+            "comment": offer.rework["comment"],
+            "reviewed_at": offer.rework["reviewed_at"] and _datetime(offer.rework["reviewed_at"]),
+        },
     }
 
 

@@ -23,7 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aidou.errors import Conflict, DomainError, NotFound, PermissionDenied
-from annotation.models import Annotation, Assignment, Batch, Item, Project, Task
+from annotation.models import Annotation, Assignment, Batch, Item, Project, Review, Task
+from annotation.quality.sampling import SamplingDecision, SamplingPolicy, decide
 from annotation.schema import SchemaError, clean_annotation
 from annotation.selectors import open_batches_for
 from workforce.models import Role, User
@@ -75,6 +76,7 @@ class Offer:
 
     assignment_id: int
     created: bool
+    status: str
     lease_expires_at: datetime
     draft: dict | None
     batch_id: int
@@ -88,6 +90,8 @@ class Offer:
     label_schema: dict
     instructions: str
     likely_next_item_ids: list[int]
+    # Work sent back by a reviewer: {"reasons", "comment", "reviewed_at"}; None otherwise.
+    rework: dict | None = None
 
 
 def _lease_length(project: Project) -> timedelta:
@@ -131,11 +135,12 @@ def _own_assignment(annotator: User, assignment_id) -> Assignment:
 # answer without re-reading what they just wrote.
 
 # The annotator's row locked (two tabs are served one after the other), whether they may
-# label, and their newest open lease.
+# label, and what they already hold: their newest open lease, else the oldest work a
+# reviewer sent back to them.
 _ANNOTATOR_SQL = """
 SELECT EXISTS (SELECT 1 FROM workforce_rolegrant g WHERE g.user_id = u.id AND g.role = %s),
-       (SELECT a.id FROM annotation_assignment a WHERE a.annotator_id = u.id AND a.status = %s
-         ORDER BY a.leased_at DESC, a.id DESC LIMIT 1)
+       (SELECT a.id FROM annotation_assignment a WHERE a.annotator_id = u.id AND a.status IN (%s, %s)
+         ORDER BY a.status = %s DESC, CASE WHEN a.status = %s THEN a.leased_at END DESC, a.id LIMIT 1)
 FROM workforce_user u WHERE u.id = %s{lock}
 """
 
@@ -144,7 +149,7 @@ FROM workforce_user u WHERE u.id = %s{lock}
 # guess (nothing is reserved); the engine goes through a batch in item order, so the next
 # free slot after this item is what comes next, and items after it are new to them.
 _OFFER_SELECT = """
-SELECT a.id, a.lease_expires_at, a.draft, b.id, b.name,
+SELECT a.id, a.status, a.lease_expires_at, a.draft, b.id, b.name,
        i.id, i.width, i.height, i.prefill, p.id, p.name, p.label_schema, p.instructions,
        (SELECT t.item_id FROM annotation_task t
          WHERE t.batch_id = a.batch_id AND NOT t.done AND t.free_at <= %s AND t.item_id > a.item_id
@@ -160,7 +165,7 @@ _INSERT_ASSIGNMENT_SQL = """
 INSERT INTO annotation_assignment (task_id, batch_id, item_id, annotator_id, status, reason, leased_at,
     lease_expires_at, finished_at, skip_reason, draft, active_ms, last_seen_at)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, NULL, '', NULL, 0, %s)
-RETURNING id, lease_expires_at, draft, batch_id, item_id
+RETURNING id, status, lease_expires_at, draft, batch_id, item_id
 """
 _HOLD_SLOT_SQL = "UPDATE annotation_task SET assignment_id = {assignment} WHERE id = %s"
 _ITEM_IN_PROGRESS_SQL = "UPDATE annotation_item SET status = %s WHERE id = %s AND status = %s"
@@ -207,11 +212,12 @@ def _offer(cursor, assignment_id: int, *, created: bool, now: datetime) -> Offer
 
 
 def _offer_from_row(row, *, created: bool) -> Offer:
-    (assignment_id, lease_expires_at, draft, batch_id, batch_name, item_id, width, height, prefill,
+    (assignment_id, status, lease_expires_at, draft, batch_id, batch_name, item_id, width, height, prefill,
      project_id, project_name, label_schema, instructions, likely_next_item_id) = row  # fmt: skip
     return Offer(
         assignment_id=assignment_id,
         created=created,
+        status=status,
         lease_expires_at=_aware(lease_expires_at),
         draft=_json(draft),
         batch_id=batch_id,
@@ -235,14 +241,17 @@ def assignment_next(*, annotator: User) -> Offer | None:
     db_now = connection.ops.adapt_datetimefield_value(now)
     lock = " FOR NO KEY UPDATE OF u" if connection.vendor == "postgresql" else ""
     with transaction.atomic(), connection.cursor() as cursor:
+        leased, rework = str(Assignment.Status.LEASED), str(Assignment.Status.REWORK)
         cursor.execute(
-            _ANNOTATOR_SQL.format(lock=lock), [str(Role.ANNOTATOR), str(Assignment.Status.LEASED), annotator.pk]
+            _ANNOTATOR_SQL.format(lock=lock), [str(Role.ANNOTATOR), leased, rework, leased, leased, annotator.pk]
         )
         may_label, current_id = cursor.fetchone()
         if not may_label:
             raise PermissionDenied(_("Only annotators take tasks."))
         if current_id is not None:
             current = _offer(cursor, current_id, created=False, now=now)
+            if current.status == rework:
+                return _rework_offer(current, now)
             if current.lease_expires_at > now:
                 return current
             # The lease ran out but nobody took the slot: give it back to them, draft and all.
@@ -283,6 +292,25 @@ def assignment_next(*, annotator: User) -> Offer | None:
     return None
 
 
+def _rework_offer(offer: Offer, now: datetime) -> Offer:
+    """Work sent back by a reviewer: theirs until they submit it again (its slot stays
+    theirs, so no lease can run out); the reviewer's reasons go with it."""
+    assignment = Assignment.objects.select_related("batch__project").get(pk=offer.assignment_id)
+    offer.lease_expires_at = now + _lease_length(assignment.batch.project)
+    Assignment.objects.filter(pk=assignment.pk).update(lease_expires_at=offer.lease_expires_at, last_seen_at=now)
+    review = (
+        Review.objects.filter(annotation__assignment_id=assignment.pk, decision=Review.Decision.REJECT)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    offer.rework = {
+        "reasons": review.reasons if review else [],
+        "comment": review.comment if review else "",
+        "reviewed_at": review.created_at if review else None,
+    }
+    return offer
+
+
 def _renew_lapsed_lease(current: Offer, now: datetime) -> bool:
     """Extend a lapsed lease whose slot nobody took; if someone took it, the turn ends."""
     assignment = Assignment.objects.select_related("batch__project").get(pk=current.assignment_id)
@@ -307,18 +335,20 @@ WHERE a.id = %s AND a.annotator_id = %s{lock}
 # annotators finishing an item's last slots at once are served one after the other, so the
 # last of them sees the others' slots done and sends the item to review.
 _SUBMISSION_CONTEXT_SQL = """
-SELECT a.status, a.item_id, a.last_seen_at, a.active_ms, a.task_id, i.width, i.height, p.label_schema
+SELECT a.status, a.item_id, a.last_seen_at, a.active_ms, a.task_id, i.width, i.height, p.label_schema,
+       p.id, p.review_floor, q.recent
 FROM annotation_assignment a
 JOIN annotation_item i ON i.id = a.item_id
 JOIN annotation_batch b ON b.id = a.batch_id
 JOIN annotation_project p ON p.id = b.project_id
+LEFT JOIN annotation_annotatorquality q ON q.project_id = p.id AND q.annotator_id = a.annotator_id
 WHERE a.id = %s{lock}
 """
 
 _INSERT_ANNOTATION_SQL = """
 INSERT INTO annotation_annotation (assignment_id, item_id, annotator_id, shapes, image_class, client_time_ms,
-    created_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
+    created_at, revision, review, sampling, is_latest)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """
 _FINISH_TURN_SQL = """
@@ -326,25 +356,34 @@ UPDATE annotation_assignment SET status = %s, finished_at = %s, draft = NULL, ac
 WHERE id = %s
 """
 _SLOT_DONE_SQL = "UPDATE annotation_task SET done = %s WHERE id = %s"
-# The item waits for review once none of its slots is open. Its own slot is named because
-# on PostgreSQL this runs in the same statement as _SLOT_DONE_SQL, which it cannot see.
-_ITEM_TO_REVIEW_SQL = """
-UPDATE annotation_item SET status = %s WHERE id = %s
-AND NOT EXISTS (SELECT 1 FROM annotation_task WHERE item_id = %s AND NOT done AND id <> %s)
+# Once none of the item's slots is open, the item waits for review, or is done when no
+# work on it waits for review or rework (this submission included: the first parameter
+# says whether it was sampled). This submission's own slot and earlier revisions are
+# named because on PostgreSQL this runs in the same statement as the writes above, which
+# it cannot see.
+_ITEM_AFTER_SUBMIT_SQL = """
+UPDATE annotation_item SET status = CASE
+    WHEN %s OR EXISTS (SELECT 1 FROM annotation_annotation x WHERE x.item_id = %s AND x.is_latest
+                       AND x.review IN ('queued', 'rejected') AND x.assignment_id <> %s)
+            OR EXISTS (SELECT 1 FROM annotation_assignment r WHERE r.item_id = %s AND r.status = 'rework'
+                       AND r.id <> %s)
+    THEN %s ELSE %s END
+WHERE id = %s AND NOT EXISTS (SELECT 1 FROM annotation_task WHERE item_id = %s AND NOT done AND id <> %s)
 """
 # On PostgreSQL a submission's four writes go as one statement (one round trip, not four).
 _RECORD_SUBMISSION_PG_SQL = f"""
 WITH new AS ({_INSERT_ANNOTATION_SQL}),
      turn AS ({_FINISH_TURN_SQL}),
      slot AS ({_SLOT_DONE_SQL}),
-     item AS ({_ITEM_TO_REVIEW_SQL})
+     item AS ({_ITEM_AFTER_SUBMIT_SQL})
 SELECT id FROM new
 """  # noqa: S608 - constant SQL pieces; values are bound
 
 
 def _record_submission(cursor, *, annotation: list, turn: list, slot: list, item: list) -> int:
     """Write the annotation (values: _INSERT_ANNOTATION_SQL's), end the turn, mark the slot
-    done and, if it was the item's last, send the item to review. Returns the annotation's id."""
+    done and, if it was the item's last, send the item to review (or to done). Returns the
+    annotation's id."""
     if connection.vendor == "postgresql":
         cursor.execute(_RECORD_SUBMISSION_PG_SQL, [*annotation, *turn, *slot, *item])
         return cursor.fetchone()[0]
@@ -352,7 +391,7 @@ def _record_submission(cursor, *, annotation: list, turn: list, slot: list, item
     (annotation_id,) = cursor.fetchone()
     cursor.execute(_FINISH_TURN_SQL, turn)
     cursor.execute(_SLOT_DONE_SQL, slot)
-    cursor.execute(_ITEM_TO_REVIEW_SQL, item)
+    cursor.execute(_ITEM_AFTER_SUBMIT_SQL, item)
     return annotation_id
 
 
@@ -388,15 +427,25 @@ def assignment_submit(
         cursor.execute(
             _SUBMISSION_CONTEXT_SQL.format(lock=" FOR NO KEY UPDATE OF i" if postgres else ""), [assignment_id]
         )
-        status, item_id, last_seen_at, active_ms, task_id, width, height, label_schema = cursor.fetchone()
+        (status, item_id, last_seen_at, active_ms, task_id, width, height, label_schema, project_id, review_floor,
+         recent) = cursor.fetchone()  # fmt: skip
         if status == Assignment.Status.SUBMITTED:
-            return Annotation.objects.get(assignment_id=assignment_id), False
-        if holder_id != assignment_id or status != Assignment.Status.LEASED or done:
+            return Annotation.objects.filter(assignment_id=assignment_id).order_by("-revision")[0], False
+        rework = status == Assignment.Status.REWORK and holder_id == assignment_id
+        if not rework and (holder_id != assignment_id or status != Assignment.Status.LEASED or done):
             raise Conflict(_("This image is no longer yours: your time ran out or your supervisor took it back."))
         try:
             cleaned = clean_annotation(annotation, _json(label_schema), width=width, height=height)
         except SchemaError as exc:
             raise SubmissionError(exc.errors) from exc
+        revision = 1
+        if rework:
+            # Done again after review: the earlier revision stays as it was, superseded.
+            revision += Annotation.objects.filter(assignment_id=assignment_id).count()
+            Annotation.objects.filter(assignment_id=assignment_id, is_latest=True).update(is_latest=False)
+        sampling = decide(
+            _json(recent) or [], SamplingPolicy(floor=review_floor), key=f"assignment:{assignment_id}:{revision}"
+        )
         stored = Annotation(
             assignment_id=assignment_id,
             item_id=item_id,
@@ -405,17 +454,36 @@ def assignment_submit(
             image_class=cleaned["class"],
             client_time_ms=max(0, min(int(client_time_ms or 0), 24 * 3600 * 1000)),
             created_at=now,
+            revision=revision,
+            review=Annotation.Review.QUEUED if sampling.sampled else Annotation.Review.NOT_SAMPLED,
+            sampling=sampling_record(sampling),
         )
         active_ms = _active_ms_after(active_ms, last_seen_at and _aware(last_seen_at), now)
         stored.pk = _record_submission(
             cursor,
             annotation=[assignment_id, item_id, annotator.pk, json.dumps(stored.shapes, ensure_ascii=False),
-                        stored.image_class, stored.client_time_ms, db_now],
+                        stored.image_class, stored.client_time_ms, db_now, revision, str(stored.review),
+                        json.dumps(stored.sampling), True],
             turn=[str(Assignment.Status.SUBMITTED), db_now, active_ms, db_now, assignment_id],
             slot=[True, task_id],
-            item=[str(Item.Status.REVIEW), item_id, item_id, task_id],
+            item=[sampling.sampled, item_id, assignment_id, item_id, assignment_id, str(Item.Status.REVIEW),
+                  str(Item.Status.DONE), item_id, item_id, task_id],
         )  # fmt: skip
     return stored, True
+
+
+def sampling_record(decision: SamplingDecision) -> dict:
+    """What is kept of a sampling decision, to show the reviewer why work was picked."""
+    estimate = decision.estimate
+    return {
+        "sampled": decision.sampled,
+        "rate": round(decision.rate, 4),
+        "reason": decision.reason,
+        "score": None if estimate.score is None else round(estimate.score, 4),
+        "low": round(estimate.low, 4),
+        "high": round(estimate.high, 4),
+        "observations": estimate.observations,
+    }
 
 
 def assignment_skip(*, annotator: User, assignment_id, reason: str) -> Assignment:
@@ -429,6 +497,8 @@ def assignment_skip(*, annotator: User, assignment_id, reason: str) -> Assignmen
     now = timezone.now()
     with transaction.atomic():
         task = _held_task(assignment)
+        if assignment.status == Assignment.Status.REWORK:
+            raise Conflict(_("Work sent back by a reviewer cannot be skipped: do it again, or ask your supervisor."))
         if task is None or assignment.status != Assignment.Status.LEASED:
             raise Conflict(_("This image is no longer yours to skip."))
         _credit_active_time(assignment, now)
@@ -456,7 +526,7 @@ def assignment_heartbeat(*, annotator: User, assignment_id, active: bool, draft=
     now = timezone.now()
     with transaction.atomic():
         task = _held_task(assignment)
-        if task is None or assignment.status != Assignment.Status.LEASED:
+        if task is None or assignment.status not in (Assignment.Status.LEASED, Assignment.Status.REWORK):
             raise Conflict(_("This image is no longer yours: it went to someone else."))
         fields = ["last_seen_at", "active_ms"]
         if active:

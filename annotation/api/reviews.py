@@ -1,0 +1,73 @@
+"""Review (internal, for reviewers' pages and tools): the queue of work waiting for
+review, and a decision on one annotation. Scoped to the reviewer's centre's batches;
+anyone else's id is 404."""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from annotation import selectors
+from annotation.api.workbench import _image_url
+from annotation.models import Annotation, Review
+from annotation.services import reviews
+
+
+class QueuedAnnotationSerializer(serializers.ModelSerializer):
+    item = serializers.SerializerMethodField()
+    annotator = serializers.SerializerMethodField()
+    batch = serializers.IntegerField(source="assignment.batch_id")
+    project = serializers.IntegerField(source="assignment.batch.project_id")
+
+    class Meta:
+        model = Annotation
+        fields = ["id", "item", "annotator", "batch", "project", "revision", "shapes", "image_class", "created_at",
+                  "client_time_ms", "sampling"]  # fmt: skip
+
+    def get_item(self, annotation) -> dict:
+        item = annotation.item
+        return {"id": item.pk, "image_url": _image_url(item.pk), "width": item.width, "height": item.height}
+
+    def get_annotator(self, annotation) -> dict:
+        person = annotation.annotator
+        return {"id": person.pk, "name": person.get_full_name() or person.username}
+
+
+class ReviewInSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Review.Decision.choices)
+    reasons = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    fixed = serializers.JSONField(required=False, allow_null=True, default=None)
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Review
+        fields = ["id", "annotation", "item", "reviewer", "decision", "reasons", "comment", "shapes", "image_class",
+                  "score", "created_at"]  # fmt: skip
+
+
+class QueueFilter(filters.FilterSet):
+    project = filters.NumberFilter(field_name="assignment__batch__project_id")
+    batch = filters.NumberFilter(field_name="assignment__batch_id")
+
+
+class ReviewQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """`/api/v1/review-queue/`: work waiting for review, oldest first; `{id}/decide/`."""
+
+    serializer_class = QueuedAnnotationSerializer
+    filterset_class = QueueFilter
+    queryset = Annotation.objects.none()
+
+    def get_queryset(self):
+        return selectors.review_queue(self.request.user)
+
+    @extend_schema(request=ReviewInSerializer, responses={201: ReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        """Accept, send back with reasons (rework by the same annotator), or fix."""
+        body = ReviewInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        review = reviews.review_decide(reviewer=request.user, annotation_id=pk, **body.validated_data)
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)

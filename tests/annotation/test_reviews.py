@@ -1,0 +1,182 @@
+"""Review: the queue, accept / send back / fix, rework by the same annotator, adaptive
+sampling at submit, and scoping (another centre's reviewer gets 404)."""
+
+import pytest
+
+from annotation.models import Annotation, AnnotatorQuality, Assignment, Item, Review
+from annotation.services.assignments import assignment_next, assignment_submit
+from tests import factories
+from tests.annotation.factories import labelling_project
+from tests.annotation.test_assignments import NEXT, open_batch, submit_url
+from workforce.models import Role
+
+QUEUE = "/api/v1/review-queue/"
+BOX = {"shapes": [{"type": "bbox", "label": "car", "x": 10.5, "y": 20.25, "w": 100.0, "h": 50.5}], "class": "day"}
+
+
+def decide_url(annotation_id) -> str:
+    return f"{QUEUE}{annotation_id}/decide/"
+
+
+@pytest.fixture
+def team(centre, annotator):
+    team = factories.TeamFactory(centre=centre, name="一组")
+    team.members.add(annotator)
+    return team
+
+
+@pytest.fixture
+def reviewer(centre):
+    return factories.UserFactory(username="reviewer", centre=centre, roles=[Role.REVIEWER])
+
+
+@pytest.fixture
+def other_reviewer(other_centre):
+    return factories.UserFactory(username="other_reviewer", centre=other_centre, roles=[Role.REVIEWER])
+
+
+def labelled(annotator, *, annotation=BOX) -> Annotation:
+    offer = assignment_next(annotator=annotator)
+    stored, _created = assignment_submit(annotator=annotator, assignment_id=offer.assignment_id, annotation=annotation)
+    return Annotation.objects.get(pk=stored.pk)
+
+
+@pytest.mark.django_db
+def test_a_new_annotators_work_is_all_reviewed_and_says_why(supervisor, annotator, team, reviewer, api):
+    project = labelling_project(items=3)
+    open_batch(supervisor, project, teams=[team])
+    work = [labelled(annotator) for _ in range(3)]
+    assert {annotation.review for annotation in work} == {Annotation.Review.QUEUED}
+    assert work[0].sampling["reason"] == "new" and work[0].sampling["rate"] == 1.0
+    assert Item.objects.get(pk=work[0].item_id).status == Item.Status.REVIEW
+    queue = api(reviewer).get(QUEUE, {"project": project.pk}).json()
+    assert [row["id"] for row in queue["results"]] == [annotation.pk for annotation in work]
+    assert queue["results"][0]["sampling"]["reason"] == "new"
+    assert queue["results"][0]["shapes"] == BOX["shapes"]
+
+
+@pytest.mark.django_db
+def test_accept_finishes_the_item_and_counts_for_the_annotator(supervisor, annotator, team, reviewer, api):
+    project = labelling_project(items=1)
+    open_batch(supervisor, project, teams=[team])
+    work = labelled(annotator)
+    response = api(reviewer).post(decide_url(work.pk), {"decision": "accept"}, format="json")
+    assert response.status_code == 201, response.content
+    work.refresh_from_db()
+    assert work.review == Annotation.Review.ACCEPTED
+    assert Item.objects.get(pk=work.item_id).status == Item.Status.DONE
+    assert AnnotatorQuality.objects.get(annotator=annotator, project=project).recent == [1.0]
+    assert api(reviewer).get(QUEUE).json()["results"] == []
+    # Deciding twice is a conflict, and nothing changes.
+    again = api(reviewer).post(decide_url(work.pk), {"decision": "reject", "comment": "no"}, format="json")
+    assert again.status_code == 409
+    assert Review.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_rejected_work_goes_back_to_the_same_annotator_with_the_reasons(
+    supervisor, annotator, team, reviewer, api, centre, hr
+):
+    project = labelling_project(items=2)
+    colleague = factories.worker(actor=hr, centre=centre, name="李红")
+    team.members.add(colleague)
+    open_batch(supervisor, project, teams=[team])
+    work = labelled(annotator)
+    client = api(reviewer)
+    assert client.post(decide_url(work.pk), {"decision": "reject"}, format="json").status_code == 400  # why?
+    reason = project.reject_reasons[0]
+    bad = client.post(decide_url(work.pk), {"decision": "reject", "reasons": ["made up"]}, format="json")
+    assert bad.status_code == 400 and "reasons" in bad.json()
+    response = client.post(
+        decide_url(work.pk), {"decision": "reject", "reasons": [reason], "comment": "左边的车没框"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert Item.objects.get(pk=work.item_id).status == Item.Status.IN_PROGRESS
+    # The colleague never gets it; the annotator gets it before any new work.
+    assert assignment_next(annotator=colleague).item_id != work.item_id
+    task = api(annotator).post(NEXT).json()
+    assert task["id"] == work.assignment_id and task["item"]["id"] == work.item_id
+    assert task["rework"]["reasons"] == [reason] and task["rework"]["comment"] == "左边的车没框"
+    assert task["draft"] == {"shapes": BOX["shapes"], "class": BOX["class"]}
+    assert api(annotator).post(f"/api/v1/assignments/{work.assignment_id}/skip/", {"reason": "x"}).status_code == 409
+    better = {"shapes": [*BOX["shapes"], {"type": "bbox", "label": "car", "x": 1, "y": 1, "w": 5, "h": 5}]}
+    resubmitted = api(annotator).post(submit_url(work.assignment_id), better, format="json")
+    assert resubmitted.status_code == 201, resubmitted.content
+    revisions = list(Annotation.objects.filter(assignment_id=work.assignment_id).order_by("revision"))
+    assert [(a.revision, a.review, a.is_latest) for a in revisions] == [
+        (1, Annotation.Review.REJECTED, False),
+        (2, Annotation.Review.QUEUED, True),
+    ]
+    assert revisions[0].shapes == BOX["shapes"]  # the original stays as it was
+    assert Assignment.objects.get(pk=work.assignment_id).status == Assignment.Status.SUBMITTED
+    assert [row["id"] for row in client.get(QUEUE).json()["results"]] == [revisions[1].pk]
+    assert AnnotatorQuality.objects.get(annotator=annotator, project=project).recent == [0.0]
+
+
+@pytest.mark.django_db
+def test_a_fix_keeps_the_original_and_scores_it(supervisor, annotator, team, reviewer, api):
+    project = labelling_project(items=1)
+    open_batch(supervisor, project, teams=[team])
+    work = labelled(annotator)
+    # The reviewer moves the box far off (no match) and keeps the class: F1 0, class right.
+    fixed = {"shapes": [{"type": "bbox", "label": "car", "x": 300, "y": 200, "w": 40, "h": 30}], "class": BOX["class"]}
+    response = api(reviewer).post(decide_url(work.pk), {"decision": "fix", "fixed": fixed}, format="json")
+    assert response.status_code == 201, response.content
+    review = Review.objects.get(annotation=work)
+    assert review.shapes == fixed["shapes"] and review.score == pytest.approx(0.5)
+    work.refresh_from_db()
+    assert work.shapes == BOX["shapes"] and work.review == Annotation.Review.FIXED
+    assert Item.objects.get(pk=work.item_id).status == Item.Status.DONE
+    outside = {"shapes": [{"type": "bbox", "label": "car", "x": 9999, "y": 0, "w": 10, "h": 10}]}
+    other = labelling_project(items=1)
+    open_batch(supervisor, other, teams=[team])
+    second = labelled(annotator)
+    refused = api(reviewer).post(decide_url(second.pk), {"decision": "fix", "fixed": outside}, format="json")
+    assert refused.status_code == 400 and "fixed" in refused.json()
+    assert Annotation.objects.get(pk=second.pk).review == Annotation.Review.QUEUED
+
+
+@pytest.mark.django_db
+def test_other_centres_and_annotators_cannot_review(supervisor, annotator, team, other_reviewer, api):
+    project = labelling_project(items=1)
+    open_batch(supervisor, project, teams=[team])
+    work = labelled(annotator)
+    assert api(other_reviewer).get(QUEUE).json()["results"] == []
+    assert api(other_reviewer).post(decide_url(work.pk), {"decision": "accept"}, format="json").status_code == 404
+    assert api(annotator).post(decide_url(work.pk), {"decision": "accept"}, format="json").status_code == 404
+    assert api(annotator).get(QUEUE).json()["results"] == []
+    assert Annotation.objects.get(pk=work.pk).review == Annotation.Review.QUEUED
+
+
+@pytest.mark.django_db
+def test_a_proven_annotator_is_sampled_at_the_floor_and_unsampled_work_is_done(supervisor, annotator, team, reviewer):
+    project = labelling_project(items=60)
+    open_batch(supervisor, project, teams=[team])
+    AnnotatorQuality.objects.create(annotator=annotator, project=project, recent=[1.0] * 50, observations=50)
+    work = [labelled(annotator) for _ in range(60)]
+    sampled = [annotation for annotation in work if annotation.review == Annotation.Review.QUEUED]
+    assert 1 <= len(sampled) <= 15  # the 10% floor, never none
+    assert {annotation.sampling["reason"] for annotation in work} == {"proven"}
+    unsampled = [annotation for annotation in work if annotation.review == Annotation.Review.NOT_SAMPLED]
+    assert {Item.objects.get(pk=a.item_id).status for a in unsampled} == {Item.Status.DONE}
+    assert {Item.objects.get(pk=a.item_id).status for a in sampled} == {Item.Status.REVIEW}
+    # Quality drops (20 of the last 50 sent back): every submission is reviewed again.
+    AnnotatorQuality.objects.filter(annotator=annotator, project=project).update(recent=[1.0] * 30 + [0.0] * 20)
+    more = labelling_project(items=5)
+    open_batch(supervisor, more, teams=[team])
+    AnnotatorQuality.objects.create(annotator=annotator, project=more, recent=[1.0] * 30 + [0.0] * 20)
+    again = [labelled(annotator) for _ in range(5)]
+    assert {annotation.review for annotation in again} == {Annotation.Review.QUEUED}
+    assert {annotation.sampling["reason"] for annotation in again} == {"quality_below_target"}
+
+
+@pytest.mark.django_db
+def test_review_queue_lists_in_constant_queries(
+    supervisor, annotator, team, reviewer, api, django_assert_max_num_queries
+):
+    project = labelling_project(items=12)
+    open_batch(supervisor, project, teams=[team])
+    for _ in range(12):
+        labelled(annotator)
+    with django_assert_max_num_queries(4):
+        assert len(api(reviewer).get(QUEUE).json()["results"]) == 12
