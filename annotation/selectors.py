@@ -5,7 +5,7 @@ a network admin everything, anyone else nothing. Foreign ids are "not found"."""
 from datetime import datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Window
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
@@ -27,6 +27,9 @@ from annotation.models import (
     WebhookDelivery,
 )
 from annotation.principals import client_organisation_id
+from annotation.quality.consensus import medoid_consensus
+from annotation.quality.scores import wilson_interval
+from annotation.quality.shapes import DEFAULT_IOU_THRESHOLD
 from workforce.models import User
 
 
@@ -64,23 +67,29 @@ def project_list_with_progress(actor) -> QuerySet[Project]:
 
 
 def project_progress(project: Project) -> dict:
-    """Counts for `GET /projects/{id}/progress/`, in one query. Until annotations and
-    reviews exist, `annotated` / `reviewed` / `accepted` follow the item status."""
+    """Counts for `GET /projects/{id}/progress/`, per item, in two queries: `annotated`
+    has current work, `reviewed` had a reviewer's decision, `accepted` has accepted work
+    (by a reviewer, a fix, or not sampled), `rejected` waits for rework, `done` is finished
+    (every slot done and all its work accepted). `quality`: the mean of the project's
+    review outcomes (accept 1, send back 0, fix its score), None before any review."""
+    current = Annotation.objects.filter(item=OuterRef("pk"), is_latest=True)
     counts = Item.objects.filter(project=project).aggregate(
         items=Count("id"),
-        in_progress=Count("id", filter=Q(status=Item.Status.IN_PROGRESS)),
-        review=Count("id", filter=Q(status=Item.Status.REVIEW)),
+        annotated=Count("id", filter=Q(Exists(current))),
+        reviewed=Count("id", filter=Q(Exists(Review.objects.filter(item=OuterRef("pk"))))),
+        accepted=Count("id", filter=Q(Exists(current.filter(review__in=ACCEPTED_REVIEWS)))),
+        rejected=Count("id", filter=Q(Exists(current.filter(review=Annotation.Review.REJECTED)))),
         done=Count("id", filter=Q(status=Item.Status.DONE)),
     )
-    return {
-        "items": counts["items"],
-        "annotated": counts["review"] + counts["done"],
-        "reviewed": counts["done"],
-        "accepted": counts["done"],
-        "rejected": 0,
-        "done": counts["done"],
-        "quality": None,
-    }
+    outcomes = Review.objects.filter(item__project=project).aggregate(
+        reviews=Count("id"),
+        accepted=Count("id", filter=Q(decision=Review.Decision.ACCEPT)),
+        fixed_score=Sum("score", filter=Q(decision=Review.Decision.FIX), default=0.0),
+    )
+    quality = None
+    if outcomes["reviews"]:
+        quality = round((outcomes["accepted"] + outcomes["fixed_score"]) / outcomes["reviews"], 4)
+    return {**counts, "quality": quality}
 
 
 def items_of_project(project: Project) -> QuerySet[Item]:
@@ -125,20 +134,49 @@ def deliveries_of(actor, webhook_id) -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(webhook=webhook_get(actor, webhook_id)).order_by("-created_at", "-id")
 
 
-def item_labels_for_export(item: Item, *, only_accepted: bool) -> dict | None:
+ACCEPTED_REVIEWS = (Annotation.Review.ACCEPTED, Annotation.Review.FIXED, Annotation.Review.NOT_SAMPLED)
+
+
+def current_annotations_prefetch() -> Prefetch:
+    """Each item's current work (the latest revision of each turn) with its reviews, as
+    `item.current_annotations`: what exports read, two queries per chunk of items."""
+    current = Annotation.objects.filter(is_latest=True).prefetch_related("reviews").order_by("id")
+    return Prefetch("annotations", queryset=current, to_attr="current_annotations")
+
+
+def annotation_labels(annotation: Annotation) -> dict:
+    """The labels a piece of work stands for: the reviewer's version when they fixed it."""
+    if annotation.review == Annotation.Review.FIXED:
+        fix = next((review for review in annotation.reviews.all() if review.decision == Review.Decision.FIX), None)
+        if fix is not None:
+            return {"shapes": fix.shapes or [], "class": fix.image_class}
+    return annotation.as_api()
+
+
+def item_labels_for_export(item: Item, *, only_accepted: bool, project: Project | None = None) -> dict | None:
     """What an export says an item is labelled with: `{"shapes": [...], "class": ...}`, or
     None for an item with nothing to export (it is still listed, with no annotations).
 
-    The caller has checked that the actor may see the item's project; this only reads the
-    item it is given (no query), so an export stays at a constant number of queries.
+    The consensus (annotation.quality.consensus) of the item's current work: with
+    `only_accepted`, of the work accepted by a reviewer, fixed by one, or accepted without
+    review; otherwise of all of it, and an item nobody labelled yet gives its
+    pre-annotations (`item.prefill`, from the client's COCO import).
 
-    For now there is no labelling or review work: with `only_accepted=False` the labels
-    are the item's pre-annotations (`item.prefill`, from the client's COCO import); with
-    `only_accepted=True` nothing is accepted yet, so every item answers None. When
-    annotations and reviews exist, this becomes the consensus of accepted annotations."""
+    Reads `item.current_annotations` (current_annotations_prefetch) so an export stays at
+    a constant number of queries; without it, it queries."""
+    current = getattr(item, "current_annotations", None)
+    if current is None:
+        current = list(Annotation.objects.filter(item=item, is_latest=True).prefetch_related("reviews").order_by("id"))
     if only_accepted:
-        return None
-    return item.prefill
+        current = [annotation for annotation in current if annotation.review in ACCEPTED_REVIEWS]
+    elif not current:
+        return item.prefill
+    schema = project.label_schema if project is not None else {}
+    return medoid_consensus(
+        [annotation_labels(annotation) for annotation in current],
+        iou_threshold=project.iou_threshold if project is not None else DEFAULT_IOU_THRESHOLD,
+        keypoint_names=schema.get("keypoints") or None,
+    )
 
 
 def webhooks_with_recent_deliveries(actor, *, per_webhook: int = 5) -> QuerySet[Webhook]:
@@ -370,3 +408,49 @@ def rejections_of(annotator) -> QuerySet[Review]:
         .select_related("annotation__item", "annotation__assignment__batch__project")
         .order_by("-created_at", "-id")
     )
+
+
+def quality_project_get(actor, project_id) -> Project:
+    """A project whose annotators' quality the actor may read: the client's own and, for
+    network admins, any; for centre staff who review or run batches, one their centre has
+    a batch of. Anything else is 404."""
+    if policies.can_view_batches(actor) and not actor.is_network_admin:
+        return _get(Project.objects.filter(batches__centre_id=actor.centre_id).distinct(), project_id)
+    return project_get(actor, project_id)
+
+
+def annotator_quality(actor, project: Project) -> list[dict]:
+    """Per annotator with reviewed work in the project (centre staff: their centre's
+    people only), from the review outcomes (accept 1, send back 0, a fix its score): the
+    score, how many observations it rests on, its Wilson interval, and the acceptance rate.
+    Names go to centre staff only; a client sees annotator ids. One query."""
+    reviews = Review.objects.filter(item__project=project)
+    staff = policies.can_view_batches(actor)
+    if staff and not actor.is_network_admin:
+        reviews = reviews.filter(annotation__annotator__centre_id=actor.centre_id)
+    rows = (
+        reviews.values("annotation__annotator_id", "annotation__annotator__name", "annotation__annotator__username")
+        .annotate(
+            observations=Count("id"),
+            accepted=Count("id", filter=Q(decision=Review.Decision.ACCEPT)),
+            fixed=Count("id", filter=Q(decision=Review.Decision.FIX)),
+            fix_score=Sum("score", filter=Q(decision=Review.Decision.FIX), default=0.0),
+        )
+        .order_by("annotation__annotator_id")
+    )
+    result = []
+    for row in rows:
+        n, good = row["observations"], row["accepted"] + row["fix_score"]
+        low, high = wilson_interval(good, n)
+        entry = {
+            "annotator": row["annotation__annotator_id"],
+            "score": round(good / n, 4),
+            "observations": n,
+            "interval": [round(low, 4), round(high, 4)],
+            "gold_f1": None,  # gold items come with their own scoring
+            "acceptance_rate": round((row["accepted"] + row["fixed"]) / n, 4),
+        }
+        if staff:
+            entry["name"] = row["annotation__annotator__name"] or row["annotation__annotator__username"]
+        result.append(entry)
+    return result

@@ -2,10 +2,12 @@
 review, and a decision on one annotation. Scoped to the reviewer's centre's batches;
 anyone else's id is 404."""
 
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, views, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from annotation import selectors
@@ -31,7 +33,7 @@ class QueuedAnnotationSerializer(serializers.ModelSerializer):
 
     def get_annotator(self, annotation) -> dict:
         person = annotation.annotator
-        return {"id": person.pk, "name": person.get_full_name() or person.username}
+        return {"id": person.pk, "name": person.name or person.username}
 
 
 class ReviewInSerializer(serializers.Serializer):
@@ -71,3 +73,30 @@ class ReviewQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         body.is_valid(raise_exception=True)
         review = reviews.review_decide(reviewer=request.user, annotation_id=pk, **body.validated_data)
         return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class AnnotatorQualitySerializer(serializers.Serializer):
+    annotator = serializers.IntegerField()
+    name = serializers.CharField(required=False, help_text="Centre staff only; clients see ids.")
+    score = serializers.FloatField()
+    observations = serializers.IntegerField()
+    interval = serializers.ListField(child=serializers.FloatField(), help_text="Wilson 95% interval [low, high].")
+    gold_f1 = serializers.FloatField(allow_null=True)
+    acceptance_rate = serializers.FloatField()
+
+
+class AnnotatorQualityView(views.APIView):
+    """`GET /api/v1/quality/annotators/?project=<id>`: each annotator's quality in the
+    project, from reviewed work. Clients: their projects (annotator ids, no names);
+    centre staff: their centre's people in projects their centre works on."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("project", int, required=True)],
+        responses={200: AnnotatorQualitySerializer(many=True)},
+    )
+    def get(self, request):
+        project_id = request.query_params.get("project", "")
+        if not project_id.isdigit():
+            raise ValidationError({"project": [_("Give the project's id: ?project=<id>.")]})
+        project = selectors.quality_project_get(request.user, project_id)
+        return Response(selectors.annotator_quality(request.user, project))

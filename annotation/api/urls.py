@@ -18,5 +18,6 @@ router.register("review-queue", reviews.ReviewQueueViewSet, basename="review-que
 urlpatterns = [
     path("projects/<int:project_id>/items/", projects.ProjectItemList.as_view(), name="project-items"),
     path("projects/<int:project_id>/exports/", exports.ProjectExportCreate.as_view(), name="project-exports"),
+    path("quality/annotators/", reviews.AnnotatorQualityView.as_view(), name="quality-annotators"),
     *router.urls,
 ]

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from aidou.jobs import job_claim, job_fail
 from annotation.coco import coco_categories, shape_to_coco
 from annotation.models import ApiKey, ExportJob, Item, Project
-from annotation.selectors import item_labels_for_export
+from annotation.selectors import annotation_labels, current_annotations_prefetch, item_labels_for_export
 
 log = logging.getLogger(__name__)
 
@@ -146,11 +146,16 @@ class _Progress:
 
 def _run(job: ExportJob) -> None:
     project = job.project
-    items = Item.objects.filter(project=project).order_by("id").only(*ITEM_FIELDS)
+    items = (
+        Item.objects.filter(project=project)
+        .order_by("id")
+        .only(*ITEM_FIELDS)
+        .prefetch_related(current_annotations_prefetch())
+    )
     ExportJob.objects.filter(pk=job.pk).update(total=items.count())
     progress = _Progress(job)
     label_names = set(project.label_names)
-    rows = _labelled(items.iterator(chunk_size=CHUNK_SIZE), job, label_names, progress)
+    rows = _labelled(items.iterator(chunk_size=CHUNK_SIZE), job, project, label_names, progress)
     name = export_file_name(job)
     with tempfile.TemporaryDirectory(prefix="aidou-export-", dir=settings.FILE_UPLOAD_TEMP_DIR) as folder:
         path = Path(folder) / name
@@ -175,11 +180,13 @@ def _run(job: ExportJob) -> None:
     )
 
 
-def _labelled(items: Iterator[Item], job: ExportJob, label_names: set[str], progress: _Progress) -> Iterator[Labelled]:
+def _labelled(
+    items: Iterator[Item], job: ExportJob, project: Project, label_names: set[str], progress: _Progress
+) -> Iterator[Labelled]:
     """Each item with its labels, counted as the writer takes it. Shapes whose label the
     schema no longer has are left out (and counted), so no writer has to guess."""
     for item in items:
-        labels = item_labels_for_export(item, only_accepted=job.only_accepted)
+        labels = item_labels_for_export(item, only_accepted=job.only_accepted, project=project)
         if labels is not None:
             shapes = labels.get("shapes") or []
             kept = [shape for shape in shapes if shape.get("label") in label_names]
@@ -245,8 +252,9 @@ def _write_coco(path: Path, project: Project, rows: Iterator[Labelled]) -> None:
 
 
 def _write_json(path: Path, project: Project, rows: Iterator[Labelled]) -> None:
-    """A JSON list with one item per line. `annotations` (each with its annotator and
-    review decision) stays empty until labelling work exists; `consensus` is the labels."""
+    """A JSON list with one item per line: each item's current work (`annotations`, each
+    with its annotator, revision, review decision and, for a fix, the fixed version) and
+    the `consensus`, the labels the other formats carry."""
     with path.open("w", encoding="utf-8") as out:
         out.write("[")
         separator = ""
@@ -259,12 +267,25 @@ def _write_json(path: Path, project: Project, rows: Iterator[Labelled]) -> None:
                 "sha256": item.sha256,
                 "status": item.status,
                 "prefill": item.prefill,
-                "annotations": [],
+                "annotations": [_annotation_record(annotation) for annotation in item.current_annotations],
                 "consensus": labels,
             }
             out.write(separator + "\n" + _dumps(record))
             separator = ","
         out.write("\n]\n")
+
+
+def _annotation_record(annotation) -> dict:
+    return {
+        "id": annotation.pk,
+        "annotator": annotation.annotator_id,
+        "revision": annotation.revision,
+        "review": annotation.review,
+        "shapes": annotation.shapes,
+        "class": annotation.image_class,
+        "reviewed": annotation_labels(annotation) if annotation.review == "fixed" else None,
+        "created_at": annotation.created_at.isoformat(),
+    }
 
 
 # --- Zips: Pascal VOC and YOLO -----------------------------------------------------------

@@ -1,12 +1,15 @@
 """Review: the queue, accept / send back / fix, rework by the same annotator, adaptive
 sampling at submit, and scoping (another centre's reviewer gets 404)."""
 
+import json
+
 import pytest
 
 from annotation.models import Annotation, AnnotatorQuality, Assignment, Item, Review
+from annotation.services import exports
 from annotation.services.assignments import assignment_next, assignment_submit
 from tests import factories
-from tests.annotation.factories import labelling_project
+from tests.annotation.factories import api_key_for, labelling_project
 from tests.annotation.test_assignments import NEXT, open_batch, submit_url
 from workforce.models import Role
 
@@ -180,3 +183,75 @@ def test_review_queue_lists_in_constant_queries(
         labelled(annotator)
     with django_assert_max_num_queries(4):
         assert len(api(reviewer).get(QUEUE).json()["results"]) == 12
+
+
+@pytest.mark.django_db
+def test_progress_and_exports_follow_the_reviews(supervisor, annotator, team, reviewer, api, centre, hr):
+    project = labelling_project(items=3, overlap=2)
+    colleague = factories.worker(actor=hr, centre=centre, name="李红")
+    team.members.add(colleague)
+    open_batch(supervisor, project, teams=[team])
+    other_box = {
+        "shapes": [{"type": "bbox", "label": "car", "x": 11.0, "y": 21.0, "w": 99.0, "h": 50.0}],
+        "class": "day",
+    }
+    mine = [labelled(annotator) for _ in range(3)]  # items 1-3, slot 0
+    theirs = [labelled(colleague, annotation=other_box) for _ in range(2)]  # items 1-2, slot 1
+    client = api(reviewer)
+    for work in (mine[0], theirs[0]):  # item 1: both accepted -> done
+        assert client.post(decide_url(work.pk), {"decision": "accept"}, format="json").status_code == 201
+    fixed = {"shapes": [{"type": "bbox", "label": "car", "x": 12.0, "y": 22.0, "w": 98.0, "h": 49.0}], "class": "day"}
+    assert client.post(decide_url(mine[1].pk), {"decision": "fix", "fixed": fixed}, format="json").status_code == 201
+    reject = {"decision": "reject", "reasons": [project.reject_reasons[1]]}
+    assert client.post(decide_url(theirs[1].pk), reject, format="json").status_code == 201  # item 2: rework
+    as_client = api()
+    as_client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(project.organisation)}")
+    progress = as_client.get(f"/api/v1/projects/{project.pk}/progress/").json()
+    assert progress == {
+        "items": 3, "annotated": 3, "reviewed": 2, "accepted": 2, "rejected": 1, "done": 1,
+        "quality": round((1 + 1 + Review.objects.get(decision="fix").score + 0) / 4, 4),
+    }  # fmt: skip
+
+    job = exports.export_run(job_id=exports.export_start(project=project, format="json", only_accepted=True).pk)
+    with job.file.open("rb") as handle:
+        rows = {row["id"]: row for row in json.load(handle)}
+    first, second, third = (rows[work.item_id] for work in mine)
+    # Item 1: two accepted annotations agree; the consensus is one of them, class by vote.
+    assert first["consensus"]["class"] == "day" and len(first["consensus"]["shapes"]) == 1
+    # Item 2: only the fix is accepted (the other waits for rework): the reviewer's version.
+    assert second["consensus"] == fixed
+    assert {a["review"] for a in second["annotations"]} == {"fixed", "rejected"}
+    # Item 3: only queued work: nothing accepted yet.
+    assert third["consensus"] is None and [a["review"] for a in third["annotations"]] == ["queued"]
+
+
+@pytest.mark.django_db
+def test_quality_api_gives_score_interval_and_acceptance_scoped(
+    supervisor, annotator, team, reviewer, other_reviewer, api
+):
+    project = labelling_project(items=4)
+    open_batch(supervisor, project, teams=[team])
+    work = [labelled(annotator) for _ in range(4)]
+    client = api(reviewer)
+    for annotation in work[:3]:
+        client.post(decide_url(annotation.pk), {"decision": "accept"}, format="json")
+    client.post(decide_url(work[3].pk), {"decision": "reject", "comment": "再看看"}, format="json")
+    url = f"/api/v1/quality/annotators/?project={project.pk}"
+    [row] = api(supervisor).get(url).json()
+    assert row["annotator"] == annotator.pk and row["name"] == annotator.name
+    assert row["score"] == 0.75 and row["observations"] == 4 and row["acceptance_rate"] == 0.75
+    low, high = row["interval"]
+    assert 0.2 < low < 0.75 < high <= 1.0 and row["gold_f1"] is None
+    # The client sees its project's annotators by id only.
+    as_client = api()
+    as_client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(project.organisation)}")
+    [seen] = as_client.get(url).json()
+    assert seen["annotator"] == annotator.pk and "name" not in seen
+    # Another centre's reviewer, another organisation, an annotator: 404; no project: 400.
+    assert api(other_reviewer).get(url).status_code == 404
+    other = labelling_project(items=1)
+    stranger = api()
+    stranger.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(other.organisation)}")
+    assert stranger.get(url).status_code == 404
+    assert api(annotator).get(url).status_code == 404
+    assert api(supervisor).get("/api/v1/quality/annotators/").status_code == 400
