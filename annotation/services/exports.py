@@ -267,7 +267,9 @@ def _write_json(path: Path, project: Project, rows: Iterator[Labelled]) -> None:
                 "sha256": item.sha256,
                 "status": item.status,
                 "prefill": item.prefill,
-                "annotations": [_annotation_record(annotation) for annotation in item.current_annotations],
+                "annotations": [
+                    _annotation_record(annotation) for annotation in getattr(item, "current_annotations", [])
+                ],
                 "consensus": labels,
             }
             out.write(separator + "\n" + _dumps(record))
