@@ -11,4 +11,5 @@ def client_nav(request):
         "nav_client": client_organisation_id(user) is not None,
         "nav_labelling": policies.can_label(user),
         "nav_batches": policies.can_view_batches(user),
+        "nav_review": policies.can_review(user),
     }

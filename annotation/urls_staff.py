@@ -1,8 +1,8 @@
-"""Staff pages of the annotation app: the annotator's home and workbench, and batches."""
+"""Staff pages of the annotation app: the annotator's home and workbench, batches, and review."""
 
 from django.urls import path
 
-from annotation.views import batches, labelling
+from annotation.views import batches, labelling, reviews
 
 urlpatterns = [
     path("work/", labelling.annotator_home, name="annotator-home"),
@@ -12,4 +12,6 @@ urlpatterns = [
     path("batches/<int:batch_id>/", batches.batch_detail, name="batch-detail"),
     path("batches/<int:batch_id>/status/", batches.batch_status_view, name="batch-status"),
     path("batches/<int:batch_id>/assignees/", batches.batch_assignees_view, name="batch-assignees"),
+    path("review/", reviews.review_home, name="review-home"),
+    path("review/batches/<int:batch_id>/", reviews.review_batch, name="review-batch"),
 ]

@@ -32,6 +32,8 @@ def _request(client, action: str, target, centre):
         if action == "view_batch":
             return client.get(f"/batches/{batch.pk}/")
         return client.post(f"/batches/{batch.pk}/status/", {"action": "pause"})
+    if action == "review_batch":
+        return client.get(f"/review/batches/{_batch_of(centre).pk}/")
     raise AssertionError(action)
 
 
@@ -59,6 +61,8 @@ def test_permission_matrix(client, row, where, centre, other_centre, hr, other_h
         assert response.status_code in (403, 404), response.status_code
     if not allowed and where == "other_centre" and row["own_centre"] == "yes" and "worker" in row["action"]:
         assert response.status_code == 404  # someone else's person: "not found", never "forbidden"
+    if not allowed and row["action"] == "review_batch":
+        assert response.status_code == 404  # the review pages do not exist for them
 
 
 def _took_effect(action: str, response, actor, centre) -> bool:
@@ -69,7 +73,7 @@ def _took_effect(action: str, response, actor, centre) -> bool:
     if action == "import_roster":
         # HR may upload; a row for another centre is refused inside the job.
         return User.objects.filter(mobile="13766667777").exists()
-    if action == "view_batch":
+    if action in ("view_batch", "review_batch"):
         return response.status_code == 200
     if action == "manage_batch":
         return _batch_of(centre).status == "paused"
