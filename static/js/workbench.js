@@ -227,6 +227,18 @@
     return out;
   }
 
+  // Work a reviewer sent back comes with their reasons: shown above the image until submitted.
+  function showRework(rework) {
+    $("wb-rework").hidden = !rework;
+    if (!rework) return;
+    $("wb-rework-reasons").replaceChildren(...rework.reasons.map((reason) => {
+      const li = document.createElement("li");
+      li.textContent = reason;
+      return li;
+    }));
+    $("wb-rework-comment").textContent = rework.comment || "";
+  }
+
   function begin(a) {
     const schema = a.project.label_schema || {};
     labels = schema.labels || [];
@@ -257,6 +269,7 @@
     buildLabels();
     buildClasses(tools.includes("classification") ? schema.classes || [] : null);
     $("wb-project").textContent = `${a.project.name} · ${fmt(T.batch, { name: a.batch ? a.batch.name : "" })}`;
+    showRework(a.rework);
     $("wb-instr-text").textContent = a.project.instructions || "";
     $("wb-instr-none").hidden = !!a.project.instructions;
     prefetched = (a.prefetch || []).slice(0, 5).map((src) => { const i = new Image(); i.src = src; return i; });

@@ -182,3 +182,33 @@ def test_skip_and_submit_with_the_keyboard_alone(page, live_server, annotator, w
     page.wait_for_function("() => document.querySelector('#wb-stage').dataset.loadedCount === '3'")
     assert Assignment.objects.get(pk=second).status == "submitted"
     assert errors == []
+
+
+@pytest.mark.browser
+@needs_chromium
+@pytest.mark.django_db(transaction=True)
+def test_work_sent_back_opens_with_the_reviewers_reasons_and_the_old_shapes(page, live_server, annotator, work):
+    from annotation.services.assignments import assignment_next, assignment_submit
+    from annotation.services.reviews import review_decide
+    from tests import factories
+    from workforce.models import Role
+
+    box = {"shapes": [{"type": "bbox", "label": "car", "x": 100.0, "y": 100.0, "w": 200.0, "h": 120.0}], "class": None}
+    offer = assignment_next(annotator=annotator)
+    stored, _created = assignment_submit(annotator=annotator, assignment_id=offer.assignment_id, annotation=box)
+    reviewer = factories.UserFactory(username="reviewer", centre=annotator.centre, roles=[Role.REVIEWER])
+    reason = work.reject_reasons[0]
+    review_decide(reviewer=reviewer, annotation_id=stored.pk, decision="reject", reasons=[reason], comment="左边漏了")
+    errors = open_workbench(page, live_server, annotator)
+    assert state(page)["assignmentId"] == offer.assignment_id
+    assert page.locator("#wb-rework").is_visible()
+    assert page.locator("#wb-rework-reasons li").all_inner_texts() == [reason]
+    assert page.locator("#wb-rework-comment").inner_text() == "左边漏了"
+    assert len(state(page)["shapes"]) == 1  # their own shapes to fix, not a blank image
+    page.locator("#wb-stage").focus()
+    page.wait_for_timeout(700)  # an Enter in the image's first 600 ms is taken for a double press
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"[null, {offer.assignment_id}].indexOf(aidouWorkbench.state().assignmentId) < 0")
+    assert not page.locator("#wb-rework").is_visible()
+    assert Annotation.objects.filter(assignment_id=offer.assignment_id).count() == 2
+    assert errors == []
