@@ -43,3 +43,8 @@ def test_demo_leaves_open_batches_with_work_in_progress_for_the_demo_teams():
     client.force_authenticate(supervisor)
     listed = client.get("/api/v1/batches/").json()["results"]
     assert sum(batch["progress"]["slots_done"] for batch in listed) == 9
+    # The demo reviewer finds work waiting, after having accepted some and sent one back.
+    reviewer = User.objects.get(username="yijun_reviewer")
+    client.force_authenticate(reviewer)
+    assert client.get("/api/v1/review-queue/").json()["count"] == 5
+    assert Assignment.objects.filter(status="rework").count() == 1

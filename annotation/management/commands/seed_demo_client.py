@@ -19,6 +19,7 @@ from annotation.services.assignments import assignment_next, assignment_submit
 from annotation.services.batches import Assignees, ItemChoice, batch_create
 from annotation.services.imports import import_run, import_start
 from annotation.services.projects import project_create
+from annotation.services.reviews import review_decide
 from workforce.management.commands.seed_demo import DEMO_PASSWORD
 from workforce.models import Role, Team
 
@@ -114,6 +115,7 @@ class Command(BaseCommand):
             .exclude(username="yijun_annotator")
             .order_by("id")[:4]
         )
+        submitted = []
         for n, colleague in enumerate(colleagues):
             for _ in range(3 if n < 3 else 1):
                 offer = assignment_next(annotator=colleague)
@@ -121,8 +123,21 @@ class Command(BaseCommand):
                     break
                 if n < 3:
                     prefill = offer.prefill or {"shapes": [], "class": None}
-                    assignment_submit(
+                    stored, _created = assignment_submit(
                         annotator=colleague, assignment_id=offer.assignment_id, annotation=prefill,
                         client_time_ms=45_000,
                     )  # fmt: skip
-        self.stdout.write("Demo batches: 2 open to the Yijun teams; log in as yijun_annotator to label.")
+                    submitted.append(stored)
+        # The demo reviewer has been through some of it: three accepted, one sent back;
+        # the rest waits in the review queue.
+        reviewer = User.objects.filter(username="yijun_reviewer").first()
+        if reviewer is not None and len(submitted) >= 4:
+            for stored in submitted[:3]:
+                review_decide(reviewer=reviewer, annotation_id=stored.pk, decision="accept")
+            review_decide(
+                reviewer=reviewer, annotation_id=submitted[3].pk, decision="reject",
+                reasons=[project.reject_reasons[0]], comment="右侧路边的行人没有框 The person on the right kerb is missing",
+            )  # fmt: skip
+        self.stdout.write(
+            "Demo batches: 2 open to the Yijun teams; log in as yijun_annotator to label, yijun_reviewer to review."
+        )
