@@ -13,6 +13,7 @@ from django.utils import timezone
 from annotation import policies
 from annotation.models import (
     Annotation,
+    AnnotatorQuality,
     ApiKey,
     Assignment,
     Batch,
@@ -28,6 +29,7 @@ from annotation.models import (
 )
 from annotation.principals import client_organisation_id
 from annotation.quality.consensus import medoid_consensus
+from annotation.quality.sampling import SamplingPolicy, review_rate
 from annotation.quality.scores import wilson_interval
 from annotation.quality.shapes import DEFAULT_IOU_THRESHOLD
 from workforce.models import User
@@ -430,27 +432,60 @@ def annotator_quality(actor, project: Project) -> list[dict]:
         reviews = reviews.filter(annotation__annotator__centre_id=actor.centre_id)
     rows = (
         reviews.values("annotation__annotator_id", "annotation__annotator__name", "annotation__annotator__username")
-        .annotate(
-            observations=Count("id"),
-            accepted=Count("id", filter=Q(decision=Review.Decision.ACCEPT)),
-            fixed=Count("id", filter=Q(decision=Review.Decision.FIX)),
-            fix_score=Sum("score", filter=Q(decision=Review.Decision.FIX), default=0.0),
-        )
+        .annotate(**_REVIEW_OUTCOMES)
         .order_by("annotation__annotator_id")
     )
     result = []
     for row in rows:
-        n, good = row["observations"], row["accepted"] + row["fix_score"]
-        low, high = wilson_interval(good, n)
-        entry = {
-            "annotator": row["annotation__annotator_id"],
-            "score": round(good / n, 4),
-            "observations": n,
-            "interval": [round(low, 4), round(high, 4)],
-            "gold_f1": None,  # gold items come with their own scoring
-            "acceptance_rate": round((row["accepted"] + row["fixed"]) / n, 4),
-        }
+        entry = {"annotator": row["annotation__annotator_id"], **_quality_from_outcomes(row), "gold_f1": None}
         if staff:
             entry["name"] = row["annotation__annotator__name"] or row["annotation__annotator__username"]
         result.append(entry)
+    return result
+
+
+# Review outcomes counted per group: accept 1, send back 0, a fix its score.
+_REVIEW_OUTCOMES = {
+    "observations": Count("id"),
+    "accepted": Count("id", filter=Q(decision=Review.Decision.ACCEPT)),
+    "fixed": Count("id", filter=Q(decision=Review.Decision.FIX)),
+    "fix_score": Sum("score", filter=Q(decision=Review.Decision.FIX), default=0.0),
+}
+
+
+def _quality_from_outcomes(row: dict) -> dict:
+    n, good = row["observations"], row["accepted"] + row["fix_score"]
+    low, high = wilson_interval(good, n)
+    return {
+        "score": round(good / n, 4),
+        "observations": n,
+        "interval": [round(low, 4), round(high, 4)],
+        "acceptance_rate": round((row["accepted"] + row["fixed"]) / n, 4),
+    }
+
+
+def own_quality(annotator) -> list[dict]:
+    """The annotator's own quality per project, from every review of their work, with the
+    share of their work that adaptive sampling reviews now. Two queries."""
+    rows = (
+        Review.objects.filter(annotation__annotator=annotator)
+        .values("item__project_id", "item__project__name")
+        .annotate(**_REVIEW_OUTCOMES)
+        .order_by("item__project__name")
+    )
+    windows = {
+        quality.project_id: review_rate(quality.recent, SamplingPolicy(floor=quality.project.review_floor))[0]
+        for quality in AnnotatorQuality.objects.filter(annotator=annotator).select_related("project")
+    }
+    result = []
+    for row in rows:
+        project_id = row["item__project_id"]
+        result.append(
+            {
+                "project": project_id,
+                "project_name": row["item__project__name"],
+                **_quality_from_outcomes(row),
+                "review_rate": windows.get(project_id, 1.0),
+            }
+        )
     return result

@@ -25,6 +25,8 @@ def annotator_home(request):
             "stats": selectors.annotator_stats(annotator),
             "recent": selectors.annotator_recent_work(annotator, limit=20),
             "open_batches": selectors.annotator_open_batch_count(annotator),
+            "quality": selectors.own_quality(annotator),
+            "rejections": selectors.rejections_of(annotator)[:20],
         },
     )
 

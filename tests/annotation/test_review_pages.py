@@ -138,7 +138,10 @@ def test_why_sampled_in_words_for_each_rule(client, reviewer, queued):
 def test_accept_moves_on_to_the_next_and_marks_the_work_accepted(client, reviewer, queued):
     batch, work = queued
     client.force_login(reviewer)
-    response = client.post(screen_url(batch), {"annotation": work[0].pk, "decision": "accept"})
+    # The message is written in the language of the request that made it.
+    response = client.post(
+        screen_url(batch), {"annotation": work[0].pk, "decision": "accept"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 302
     work[0].refresh_from_db()
     assert work[0].review == Annotation.Review.ACCEPTED

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from annotation.models import Annotation, AnnotatorQuality, Assignment, Item, Review
+from annotation.selectors import rejections_of
 from annotation.services import exports
 from annotation.services.assignments import assignment_next, assignment_submit
 from tests import factories
@@ -255,3 +256,30 @@ def test_quality_api_gives_score_interval_and_acceptance_scoped(
     assert stranger.get(url).status_code == 404
     assert api(annotator).get(url).status_code == 404
     assert api(supervisor).get("/api/v1/quality/annotators/").status_code == 400
+
+
+@pytest.mark.django_db
+def test_annotators_see_their_quality_and_every_rejection_with_its_reasons(
+    client, supervisor, annotator, team, reviewer, api, django_assert_max_num_queries
+):
+    project = labelling_project(items=3)
+    open_batch(supervisor, project, teams=[team])
+    work = [labelled(annotator) for _ in range(3)]
+    reviewing = api(reviewer)
+    reviewing.post(decide_url(work[0].pk), {"decision": "accept"}, format="json")
+    reason = project.reject_reasons[2]
+    reject = {"decision": "reject", "reasons": [reason], "comment": "框要贴紧车身"}
+    reviewing.post(decide_url(work[1].pk), reject, format="json")
+    client.force_login(annotator)
+    with django_assert_max_num_queries(16):
+        page = client.get("/work/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    [row] = page.context["quality"]
+    assert row["project"] == project.pk and row["score"] == 0.5 and row["observations"] == 2
+    assert row["review_rate"] == 1.0  # still new: everything is reviewed
+    [rejection] = page.context["rejections"]
+    assert rejection.reasons == [reason] and rejection.comment == "框要贴紧车身"
+    html = page.content.decode()
+    assert reason in html and "框要贴紧车身" in html and "Waiting for you: fix it" in html
+    # Someone else's rejections never show.
+    assert list(rejections_of(supervisor)) == []
