@@ -113,6 +113,9 @@ class Project(models.Model):
     review_floor = models.FloatField(_("review floor"), default=0.10)
     reject_reasons = models.JSONField(_("reasons for rework"), default=default_reject_reasons, blank=True)
     iou_threshold = models.FloatField(_("IoU threshold"), default=0.5)
+    # When the last item was done (and `project.done` went to the client's webhooks);
+    # cleared when new items arrive.
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True, editable=False)
     # How many items the project holds, refreshed by imports (see project_item_count_refresh),
     # so an unfiltered item list need not count 100,000 rows on every page.
     item_count = models.PositiveIntegerField(default=0, editable=False)

@@ -27,6 +27,7 @@ from annotation.models import Annotation, Assignment, Batch, Item, Project, Revi
 from annotation.quality.sampling import SamplingDecision, SamplingPolicy, decide
 from annotation.schema import SchemaError, clean_annotation
 from annotation.selectors import open_batches_for
+from annotation.services.projects import project_done_check
 from workforce.models import Role, User
 
 ORDER_RULE = "priority, then due date, then age"
@@ -375,24 +376,30 @@ _RECORD_SUBMISSION_PG_SQL = f"""
 WITH new AS ({_INSERT_ANNOTATION_SQL}),
      turn AS ({_FINISH_TURN_SQL}),
      slot AS ({_SLOT_DONE_SQL}),
-     item AS ({_ITEM_AFTER_SUBMIT_SQL})
-SELECT id FROM new
+     item AS ({_ITEM_AFTER_SUBMIT_SQL} RETURNING status)
+SELECT id, (SELECT status FROM item) FROM new
 """  # noqa: S608 - constant SQL pieces; values are bound
 
 
-def _record_submission(cursor, *, annotation: list, turn: list, slot: list, item: list) -> int:
+def _record_submission(cursor, *, annotation: list, turn: list, slot: list, item: list) -> tuple[int, bool]:
     """Write the annotation (values: _INSERT_ANNOTATION_SQL's), end the turn, mark the slot
     done and, if it was the item's last, send the item to review (or to done). Returns the
-    annotation's id."""
+    annotation's id and whether the item is now done."""
+    done = str(Item.Status.DONE)
     if connection.vendor == "postgresql":
         cursor.execute(_RECORD_SUBMISSION_PG_SQL, [*annotation, *turn, *slot, *item])
-        return cursor.fetchone()[0]
+        annotation_id, item_status = cursor.fetchone()
+        return annotation_id, item_status == done
     cursor.execute(_INSERT_ANNOTATION_SQL, annotation)
     (annotation_id,) = cursor.fetchone()
     cursor.execute(_FINISH_TURN_SQL, turn)
     cursor.execute(_SLOT_DONE_SQL, slot)
     cursor.execute(_ITEM_AFTER_SUBMIT_SQL, item)
-    return annotation_id
+    sampled, item_id = item[0], item[1]
+    if sampled:  # the item waits for its review: it cannot be done now
+        return annotation_id, False
+    cursor.execute("SELECT status FROM annotation_item WHERE id = %s", [item_id])
+    return annotation_id, cursor.fetchone()[0] == done
 
 
 def _active_ms_after(active_ms: int, last_seen_at, now: datetime) -> int:
@@ -459,7 +466,7 @@ def assignment_submit(
             sampling=sampling_record(sampling),
         )
         active_ms = _active_ms_after(active_ms, last_seen_at and _aware(last_seen_at), now)
-        stored.pk = _record_submission(
+        stored.pk, item_done = _record_submission(
             cursor,
             annotation=[assignment_id, item_id, annotator.pk, json.dumps(stored.shapes, ensure_ascii=False),
                         stored.image_class, stored.client_time_ms, db_now, revision, str(stored.review),
@@ -469,6 +476,8 @@ def assignment_submit(
             item=[sampling.sampled, item_id, assignment_id, item_id, assignment_id, str(Item.Status.REVIEW),
                   str(Item.Status.DONE), item_id, item_id, task_id],
         )  # fmt: skip
+        if item_done:
+            transaction.on_commit(lambda: project_done_check(project_id=project_id), robust=True)
     return stored, True
 
 

@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aidou.errors import Conflict, PermissionDenied
@@ -24,10 +25,38 @@ def _labels_in_use(project: Project) -> set[str]:
 
 
 def project_item_count_refresh(*, project_id: int) -> int:
-    """Recount a project's items into `Project.item_count` (one count, one update)."""
+    """Recount a project's items into `Project.item_count` (one count, one update). New
+    items mean the project is not done any more."""
     count = Item.objects.filter(project_id=project_id).count()
     Project.objects.filter(pk=project_id).update(item_count=count)
+    Project.objects.filter(pk=project_id, done_at__isnull=False).filter(
+        items__status__in=UNFINISHED_ITEM_STATES
+    ).update(done_at=None)
     return count
+
+
+UNFINISHED_ITEM_STATES = (Item.Status.NEW, Item.Status.IN_PROGRESS, Item.Status.REVIEW)
+
+
+def project_done_check(*, project_id: int) -> bool:
+    """Once every item of the project is done, mark it done and tell the client's webhooks
+    (`project.done`), once. Called after the commit that finished an item, so the last of
+    several finishing at once sees all of them done. True when it marked it now."""
+    from annotation.services.webhooks import webhook_event_emit
+
+    if Item.objects.filter(project_id=project_id, status__in=UNFINISHED_ITEM_STATES).exists():
+        return False
+    now = timezone.now()
+    with transaction.atomic():
+        if not Project.objects.filter(pk=project_id, done_at__isnull=True, items__isnull=False).update(done_at=now):
+            return False
+        project = Project.objects.get(pk=project_id)
+        webhook_event_emit(
+            organisation_id=project.organisation_id,
+            event="project.done",
+            payload={"project": project.pk, "items": project.items.count(), "done_at": now.isoformat()},
+        )
+    return True
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from annotation.quality.sampling import SamplingPolicy
 from annotation.quality.shapes import score_annotation
 from annotation.schema import SchemaError, clean_annotation
 from annotation.selectors import batches_visible_to
+from annotation.services.projects import project_done_check
 
 # Reviewed states in which an annotation counts as good work.
 ACCEPTED_STATES = (Annotation.Review.ACCEPTED, Annotation.Review.FIXED, Annotation.Review.NOT_SAMPLED)
@@ -143,6 +144,6 @@ def review_decide(
                 status=Assignment.Status.REWORK, draft=annotation.as_api(), finished_at=None
             )
             Item.objects.filter(pk=annotation.item_id).update(status=Item.Status.IN_PROGRESS)
-        else:
-            item_finish_if_done(annotation.item_id)
+        elif item_finish_if_done(annotation.item_id):
+            transaction.on_commit(lambda: project_done_check(project_id=project.pk), robust=True)
     return review

@@ -5,12 +5,13 @@ import json
 
 import pytest
 
-from annotation.models import Annotation, AnnotatorQuality, Assignment, Item, Review
+from annotation.models import Annotation, AnnotatorQuality, Assignment, Item, Review, WebhookDelivery
 from annotation.selectors import rejections_of
 from annotation.services import exports
 from annotation.services.assignments import assignment_next, assignment_submit
+from annotation.services.projects import project_done_check, project_item_count_refresh
 from tests import factories
-from tests.annotation.factories import api_key_for, labelling_project
+from tests.annotation.factories import ItemFactory, WebhookFactory, api_key_for, labelling_project
 from tests.annotation.test_assignments import NEXT, open_batch, submit_url
 from workforce.models import Role
 
@@ -283,3 +284,35 @@ def test_annotators_see_their_quality_and_every_rejection_with_its_reasons(
     assert reason in html and "框要贴紧车身" in html and "Waiting for you: fix it" in html
     # Someone else's rejections never show.
     assert list(rejections_of(supervisor)) == []
+
+
+@pytest.mark.django_db
+def test_project_done_goes_to_the_clients_webhooks_once(
+    supervisor, annotator, team, reviewer, api, django_capture_on_commit_callbacks
+):
+    project = labelling_project(items=3)
+    WebhookFactory(organisation=project.organisation, events=["project.done"])
+    open_batch(supervisor, project, teams=[team])
+    with django_capture_on_commit_callbacks(execute=True):
+        for annotation in [labelled(annotator) for _ in range(2)]:
+            api(reviewer).post(decide_url(annotation.pk), {"decision": "accept"}, format="json")
+    assert not WebhookDelivery.objects.filter(event="project.done").exists()  # one item to go
+    # The annotator has proven themselves and the project samples almost nothing: the last
+    # image is accepted without review, which finishes its item and the project at submit.
+    AnnotatorQuality.objects.filter(annotator=annotator, project=project).update(recent=[1.0] * 50, observations=50)
+    project.review_floor = 0.001
+    project.save(update_fields=["review_floor"])
+    with django_capture_on_commit_callbacks(execute=True):
+        last = labelled(annotator)
+    assert last.review == Annotation.Review.NOT_SAMPLED
+    [delivery] = WebhookDelivery.objects.filter(event="project.done")
+    assert delivery.payload["project"] == project.pk and delivery.payload["items"] == 3
+    project.refresh_from_db()
+    assert project.done_at is not None
+    # Nothing finishes twice; new items make it not done again.
+    assert project_done_check(project_id=project.pk) is False
+    assert WebhookDelivery.objects.filter(event="project.done").count() == 1
+    ItemFactory(project=project)
+    project_item_count_refresh(project_id=project.pk)
+    project.refresh_from_db()
+    assert project.done_at is None
