@@ -463,6 +463,7 @@ def bare_next(request):
         "lease_expires_at": _iso(until),
         "batch": {"id": batch_id, "name": batch_name},
         "prefetch": [image_url.format(pk) for pk in prefetch],
+        "rework": None,
     }
     return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
 
@@ -511,9 +512,9 @@ def bare_submit(request, assignment_id: int):
         client_ms = max(0, min(int(payload.get("time_spent_ms") or 0), 24 * 3600 * 1000))
         cursor.execute(
             f"""INSERT INTO {t["annotation"]} (assignment_id, item_id, annotator_id, shapes, image_class,
-                    client_time_ms, created_at)
-                VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-            [assignment_id, item_id, user_id, json.dumps(shapes), image_class, client_ms, db(now)],
+                    client_time_ms, created_at, revision, review, sampling, is_latest)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, 1, 'queued', '{{}}', %s) RETURNING id""",
+            [assignment_id, item_id, user_id, json.dumps(shapes), image_class, client_ms, db(now), True],
         )
         (annotation_id,) = cursor.fetchone()
         cursor.execute(
