@@ -113,6 +113,9 @@ class Project(models.Model):
     review_floor = models.FloatField(_("review floor"), default=0.10)
     reject_reasons = models.JSONField(_("reasons for rework"), default=default_reject_reasons, blank=True)
     iou_threshold = models.FloatField(_("IoU threshold"), default=0.5)
+    # The share of each annotator's stream that is gold items (known answers), when the
+    # project has gold items they have not had yet.
+    gold_rate = models.FloatField(_("gold rate"), default=0.05)
     # When the last item was done (and `project.done` went to the client's webhooks);
     # cleared when new items arrive.
     done_at = models.DateTimeField(_("done at"), null=True, blank=True, editable=False)
@@ -131,6 +134,7 @@ class Project(models.Model):
             ),
             models.CheckConstraint(condition=Q(review_floor__gt=0, review_floor__lte=1), name="project_review_floor"),
             models.CheckConstraint(condition=Q(iou_threshold__gt=0, iou_threshold__lt=1), name="project_iou_0_to_1"),
+            models.CheckConstraint(condition=Q(gold_rate__gte=0, gold_rate__lte=0.5), name="project_gold_rate"),
         ]
         verbose_name = _("project")
         verbose_name_plural = _("projects")
@@ -354,7 +358,8 @@ class Assignment(models.Model):
         # A reviewer sent the work back: it waits for the same annotator, who keeps the slot.
         REWORK = "rework", _("rework")
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
+    # The slot held; none for a gold item, which is mixed into the stream outside the slots.
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments", null=True, blank=True)
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="assignments")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments")
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
@@ -409,6 +414,8 @@ class Annotation(models.Model):
         ACCEPTED = "accepted", _("accepted")
         FIXED = "fixed", _("fixed by the reviewer")
         REJECTED = "rejected", _("sent back")
+        # A gold item's answer: scored against the true answer at submit, never reviewed.
+        GOLD = "gold", _("scored against the known answer")
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="annotations")
     revision = models.PositiveSmallIntegerField(default=1)
@@ -495,3 +502,48 @@ class AnnotatorQuality(models.Model):
 
     def __str__(self) -> str:
         return f"quality of {self.annotator_id} in project {self.project_id}"
+
+
+class GoldAnswer(models.Model):
+    """An item whose true answer is known, mixed into annotators' streams to measure their
+    quality. It is never handed out as ordinary work."""
+
+    class Source(models.TextChoices):
+        DRAWN = "drawn", _("drawn by a supervisor")
+        CONSENSUS = "consensus", _("taken from accepted work")
+
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="gold")
+    shapes = models.JSONField(default=list)
+    image_class = models.CharField(max_length=100, null=True, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    is_active = models.BooleanField(_("in use"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("gold answer")
+        verbose_name_plural = _("gold answers")
+
+    def __str__(self) -> str:
+        return f"gold answer of item {self.item_id}"
+
+    def as_api(self) -> dict:
+        return {"shapes": self.shapes, "class": self.image_class}
+
+
+class GoldResult(models.Model):
+    """How one annotation of a gold item compared with the true answer, scored at submit."""
+
+    annotation = models.OneToOneField(Annotation, on_delete=models.CASCADE, related_name="gold_result")
+    gold = models.ForeignKey(GoldAnswer, on_delete=models.CASCADE, related_name="results")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gold_results")
+    score = models.FloatField()  # shape F1 and class, averaged, in [0, 1]
+    details = models.JSONField(default=dict)  # precision, recall, matched, missed, extra, mean IoU
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["annotator", "created_at"], name="gold_result_annotator")]
+
+    def __str__(self) -> str:
+        return f"gold result {self.score:.2f} of annotation {self.annotation_id}"

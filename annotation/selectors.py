@@ -18,6 +18,7 @@ from annotation.models import (
     Assignment,
     Batch,
     ExportJob,
+    GoldResult,
     ImportJob,
     Item,
     Organisation,
@@ -74,7 +75,8 @@ def project_progress(project: Project) -> dict:
     (by a reviewer, a fix, or not sampled), `rejected` waits for rework, `done` is finished
     (every slot done and all its work accepted). `quality`: the mean of the project's
     review outcomes (accept 1, send back 0, fix its score), None before any review."""
-    current = Annotation.objects.filter(item=OuterRef("pk"), is_latest=True)
+    # A gold item's answers measure annotators; they are not work on the client's item.
+    current = Annotation.objects.filter(item=OuterRef("pk"), is_latest=True).exclude(review=Annotation.Review.GOLD)
     counts = Item.objects.filter(project=project).aggregate(
         items=Count("id"),
         annotated=Count("id", filter=Q(Exists(current))),
@@ -333,7 +335,7 @@ def open_batches_for(annotator: User) -> list[dict]:
     named, teams = Batch.annotators.through._meta.db_table, Batch.teams.through._meta.db_table
     members = User.teams.through._meta.db_table
     sql = f"""
-        SELECT b.id, b.name, b.priority, b.due, b.project_id, p.lease_minutes,
+        SELECT b.id, b.name, b.priority, b.due, b.project_id, p.lease_minutes, p.gold_rate,
                EXISTS (SELECT 1 FROM {named} n WHERE n.batch_id = b.id AND n.user_id = %s) AS named,
                (SELECT bt.team_id FROM {teams} bt JOIN {members} m ON m.team_id = bt.team_id
                  WHERE bt.batch_id = b.id AND m.user_id = %s ORDER BY bt.team_id LIMIT 1) AS team
@@ -348,7 +350,7 @@ def open_batches_for(annotator: User) -> list[dict]:
     params: list[int | str] = [me, me, str(Batch.Status.OPEN), str(Project.Status.ACTIVE), me, me]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        columns = ["id", "name", "priority", "due", "project_id", "lease_minutes", "named", "team"]
+        columns = ["id", "name", "priority", "due", "project_id", "lease_minutes", "gold_rate", "named", "team"]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
@@ -489,3 +491,13 @@ def own_quality(annotator) -> list[dict]:
             }
         )
     return result
+
+
+def missed_gold_of(annotator, *, limit: int = 10) -> QuerySet[GoldResult]:
+    """The gold items the annotator did not get fully right, newest first, each with the
+    true answer and theirs, so they can see the difference."""
+    return (
+        GoldResult.objects.filter(annotator=annotator, score__lt=1)
+        .select_related("gold", "annotation__item__project")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -12,7 +12,8 @@ from rest_framework.response import Response
 
 from annotation import selectors
 from annotation.api.workbench import _image_url
-from annotation.models import Annotation, Review
+from annotation.models import Annotation, GoldAnswer, Review
+from annotation.services import gold as gold_service
 from annotation.services import reviews
 
 
@@ -100,3 +101,37 @@ class AnnotatorQualityView(views.APIView):
             raise ValidationError({"project": [_("Give the project's id: ?project=<id>.")]})
         project = selectors.quality_project_get(request.user, project_id)
         return Response(selectors.annotator_quality(request.user, project))
+
+
+class GoldInSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    answer = serializers.JSONField(
+        required=False, allow_null=True, default=None,
+        help_text='{"shapes": [...], "class": ...}; leave it out to take the consensus of the accepted work.',
+    )  # fmt: skip
+
+
+class GoldSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GoldAnswer
+        fields = ["item", "shapes", "image_class", "source", "is_active", "created_at"]
+
+
+class GoldView(views.APIView):
+    """`POST /api/v1/gold/` makes an item gold (supervisors, centre managers, network
+    admins; projects their centre works on); `DELETE /api/v1/gold/{item}/` stops using it."""
+
+    @extend_schema(request=GoldInSerializer, responses={201: GoldSerializer})
+    def post(self, request):
+        body = GoldInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        gold = gold_service.gold_mark(request.user, item_id=body.validated_data["item"],
+                                      answer=body.validated_data["answer"])  # fmt: skip
+        return Response(GoldSerializer(gold).data, status=status.HTTP_201_CREATED)
+
+
+class GoldItemView(views.APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, item_id: int):
+        gold_service.gold_retire(request.user, item_id=item_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -19,5 +19,7 @@ urlpatterns = [
     path("projects/<int:project_id>/items/", projects.ProjectItemList.as_view(), name="project-items"),
     path("projects/<int:project_id>/exports/", exports.ProjectExportCreate.as_view(), name="project-exports"),
     path("quality/annotators/", reviews.AnnotatorQualityView.as_view(), name="quality-annotators"),
+    path("gold/", reviews.GoldView.as_view(), name="gold"),
+    path("gold/<int:item_id>/", reviews.GoldItemView.as_view(), name="gold-item"),
     *router.urls,
 ]

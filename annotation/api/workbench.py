@@ -139,8 +139,9 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Assignment
+        # Not `reason`: it is for audit by staff, and it would tell a gold item apart.
         fields = [
-            "id", "item", "item_file_name", "batch", "project", "status", "reason", "leased_at",
+            "id", "item", "item_file_name", "batch", "project", "status", "leased_at",
             "lease_expires_at", "finished_at", "skip_reason", "active_ms",
         ]  # fmt: skip
 

@@ -13,6 +13,7 @@ Correctness rests on the database, not on luck:
 """
 
 import json
+import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +28,7 @@ from annotation.models import Annotation, Assignment, Batch, Item, Project, Revi
 from annotation.quality.sampling import SamplingDecision, SamplingPolicy, decide
 from annotation.schema import SchemaError, clean_annotation
 from annotation.selectors import open_batches_for
+from annotation.services.gold import gold_score
 from annotation.services.projects import project_done_check
 from workforce.models import Role, User
 
@@ -104,18 +106,26 @@ def _credit_active_time(assignment: Assignment, now) -> None:
     assignment.last_seen_at = now
 
 
-def _held_task(assignment: Assignment) -> Task | None:
-    """Lock the assignment's slot and return it if this assignment still holds it, with
-    the assignment's current state copied in. Every write to an assignment's status, time
-    or draft happens under its slot's lock, so what is read here cannot change under us."""
-    task = (
-        Task.objects.select_for_update(of=("self",)).select_related("assignment").filter(pk=assignment.task_id).first()
-    )
-    if task is None or task.assignment_id != assignment.pk or task.assignment is None:
-        return None
+def _hold(assignment: Assignment) -> bool:
+    """Lock what the assignment holds and say whether it still holds it, with the
+    assignment's current state copied in. Every write to an assignment's status, time or
+    draft happens under its slot's lock (a gold item has no slot: its assignment row is
+    the lock), so what is read here cannot change under us."""
+    if assignment.task_id is None:
+        current = Assignment.objects.select_for_update().filter(pk=assignment.pk).first()
+    else:
+        task = (
+            Task.objects.select_for_update(of=("self",))
+            .select_related("assignment")
+            .filter(pk=assignment.task_id)
+            .first()
+        )
+        current = task.assignment if task is not None and task.assignment_id == assignment.pk else None
+    if current is None:
+        return False
     for name in ("status", "active_ms", "last_seen_at", "lease_expires_at"):
-        setattr(assignment, name, getattr(task.assignment, name))
-    return task
+        setattr(assignment, name, getattr(current, name))
+    return True
 
 
 def _own_assignment(annotator: User, assignment_id) -> Assignment:
@@ -262,6 +272,10 @@ def assignment_next(*, annotator: User) -> Offer | None:
         for batch in open_batches_for(annotator):
             until = now + timedelta(minutes=batch["lease_minutes"])
             db_until = connection.ops.adapt_datetimefield_value(until)
+            if batch["gold_rate"] and gold_draw() < batch["gold_rate"]:
+                gold = _gold_offer(cursor, batch, annotator, now=now, until=until)
+                if gold is not None:
+                    return gold
             cursor.execute(claim_sql(), [db_until, batch["id"], db_now, annotator.pk])
             row = cursor.fetchone()
             if row is None:
@@ -293,6 +307,42 @@ def assignment_next(*, annotator: User) -> Offer | None:
     return None
 
 
+def gold_draw() -> float:
+    """A uniform number in [0, 1): whether this `next` hands out a gold item. Random, so
+    nothing about the stream's order tells a gold item from the others."""
+    return _gold_random.random()
+
+
+_gold_random = random.SystemRandom()
+
+# A gold item of the batch's project the annotator has not had (the oldest first).
+_GOLD_PICK_SQL = """
+SELECT g.item_id FROM annotation_goldanswer g JOIN annotation_item i ON i.id = g.item_id
+WHERE i.project_id = %s AND g.is_active
+  AND NOT EXISTS (SELECT 1 FROM annotation_assignment a WHERE a.item_id = g.item_id AND a.annotator_id = %s)
+ORDER BY g.id LIMIT 1
+"""
+
+
+def _gold_offer(cursor, batch: dict, annotator: User, *, now: datetime, until: datetime) -> Offer | None:
+    """Hand out a gold item through this batch: an assignment like any other (same
+    answer, same URLs), but outside the slots, so it takes no one's work and its item's
+    status does not change. Its audit reason says it was gold; the annotator never sees it."""
+    cursor.execute(_GOLD_PICK_SQL, [batch["project_id"], annotator.pk])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    db = connection.ops.adapt_datetimefield_value
+    reason = {"batch": batch["id"], "batch_name": batch["name"], "rule": "gold item, at the project's gold rate",
+              "gold": True, "gold_rate": batch["gold_rate"]}  # fmt: skip
+    cursor.execute(
+        _INSERT_ASSIGNMENT_SQL,
+        [None, batch["id"], row[0], annotator.pk, str(Assignment.Status.LEASED), json.dumps(reason), db(now),
+         db(until), db(now)],
+    )  # fmt: skip
+    return _offer(cursor, cursor.fetchone()[0], created=True, now=now)
+
+
 def _rework_offer(offer: Offer, now: datetime) -> Offer:
     """Work sent back by a reviewer: theirs until they submit it again (its slot stays
     theirs, so no lease can run out); the reviewer's reasons go with it."""
@@ -316,7 +366,10 @@ def _renew_lapsed_lease(current: Offer, now: datetime) -> bool:
     """Extend a lapsed lease whose slot nobody took; if someone took it, the turn ends."""
     assignment = Assignment.objects.select_related("batch__project").get(pk=current.assignment_id)
     until = now + _lease_length(assignment.batch.project)
-    renewed = Task.objects.filter(pk=assignment.task_id, assignment=assignment, done=False).update(free_at=until)
+    if assignment.task_id is None:
+        renewed = 1  # a gold item: no slot anyone else could have taken
+    else:
+        renewed = Task.objects.filter(pk=assignment.task_id, assignment=assignment, done=False).update(free_at=until)
     if not renewed:
         Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.EXPIRED, finished_at=now)
         return False
@@ -429,7 +482,7 @@ def assignment_submit(
         )
         slot = cursor.fetchone()
         if slot is None:
-            raise NotFound(_("No such assignment."))
+            return _submit_gold(annotator, assignment_id, annotation, client_time_ms, now)
         holder_id, done = slot
         cursor.execute(
             _SUBMISSION_CONTEXT_SQL.format(lock=" FOR NO KEY UPDATE OF i" if postgres else ""), [assignment_id]
@@ -481,6 +534,44 @@ def assignment_submit(
     return stored, True
 
 
+def _submit_gold(annotator: User, assignment_id: int, annotation: dict, client_time_ms, now) -> tuple[Annotation, bool]:
+    """A gold item's submission (inside the caller's transaction): judged like any other,
+    stored, and scored against the true answer at once; it never goes to review."""
+    assignment = (
+        Assignment.objects.select_for_update()
+        .select_related("item", "batch__project")
+        .filter(pk=assignment_id, annotator=annotator, task__isnull=True)
+        .first()
+    )
+    if assignment is None:
+        raise NotFound(_("No such assignment."))
+    if assignment.status == Assignment.Status.SUBMITTED:
+        return Annotation.objects.filter(assignment=assignment).order_by("-revision")[0], False
+    if assignment.status != Assignment.Status.LEASED:
+        raise Conflict(_("This image is no longer yours: your time ran out or your supervisor took it back."))
+    project, item = assignment.batch.project, assignment.item
+    try:
+        cleaned = clean_annotation(annotation, project.label_schema, width=item.width, height=item.height)
+    except SchemaError as exc:
+        raise SubmissionError(exc.errors) from exc
+    stored = Annotation.objects.create(
+        assignment=assignment,
+        item=item,
+        annotator=annotator,
+        shapes=cleaned["shapes"],
+        image_class=cleaned["class"],
+        client_time_ms=max(0, min(int(client_time_ms or 0), 24 * 3600 * 1000)),
+        review=Annotation.Review.GOLD,
+    )
+    _credit_active_time(assignment, now)
+    assignment.status = Assignment.Status.SUBMITTED
+    assignment.finished_at = now
+    assignment.draft = None
+    assignment.save(update_fields=["status", "finished_at", "draft", "active_ms", "last_seen_at"])
+    gold_score(stored, item.gold, project)
+    return stored, True
+
+
 def sampling_record(decision: SamplingDecision) -> dict:
     """What is kept of a sampling decision, to show the reviewer why work was picked."""
     estimate = decision.estimate
@@ -505,17 +596,19 @@ def assignment_skip(*, annotator: User, assignment_id, reason: str) -> Assignmen
     assignment = _own_assignment(annotator, assignment_id)
     now = timezone.now()
     with transaction.atomic():
-        task = _held_task(assignment)
+        held = _hold(assignment)
         if assignment.status == Assignment.Status.REWORK:
             raise Conflict(_("Work sent back by a reviewer cannot be skipped: do it again, or ask your supervisor."))
-        if task is None or assignment.status != Assignment.Status.LEASED:
+        if not held or assignment.status != Assignment.Status.LEASED:
             raise Conflict(_("This image is no longer yours to skip."))
         _credit_active_time(assignment, now)
         assignment.status = Assignment.Status.SKIPPED
         assignment.skip_reason = reason
         assignment.finished_at = now
         assignment.save(update_fields=["status", "skip_reason", "finished_at", "active_ms", "last_seen_at"])
-        Task.objects.filter(pk=task.pk).update(assignment=None, free_at=now)
+        if assignment.task_id is None:  # a gold item: no slot to give back
+            return assignment
+        Task.objects.filter(pk=assignment.task_id).update(assignment=None, free_at=now)
         live = Assignment.objects.filter(
             item_id=assignment.item_id, status__in=[Assignment.Status.LEASED, Assignment.Status.SUBMITTED]
         )
@@ -534,8 +627,7 @@ def assignment_heartbeat(*, annotator: User, assignment_id, active: bool, draft=
     assignment = _own_assignment(annotator, assignment_id)
     now = timezone.now()
     with transaction.atomic():
-        task = _held_task(assignment)
-        if task is None or assignment.status not in (Assignment.Status.LEASED, Assignment.Status.REWORK):
+        if not _hold(assignment) or assignment.status not in (Assignment.Status.LEASED, Assignment.Status.REWORK):
             raise Conflict(_("This image is no longer yours: it went to someone else."))
         fields = ["last_seen_at", "active_ms"]
         if active:
@@ -544,7 +636,8 @@ def assignment_heartbeat(*, annotator: User, assignment_id, active: bool, draft=
             if until > assignment.lease_expires_at:
                 assignment.lease_expires_at = until
                 fields.append("lease_expires_at")
-                Task.objects.filter(pk=task.pk).update(free_at=until)
+                if assignment.task_id is not None:
+                    Task.objects.filter(pk=assignment.task_id).update(free_at=until)
         else:
             assignment.last_seen_at = now
         if draft is not None:

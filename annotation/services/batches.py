@@ -65,7 +65,8 @@ def _check_assignees(actor: User, assignees: Assignees) -> tuple[list[Team], lis
 
 def _chosen_item_ids(project: Project, choice: ItemChoice) -> list[int]:
     in_a_batch = Task.objects.filter(item_id=OuterRef("pk"))
-    free = Item.objects.filter(project=project).exclude(Exists(in_a_batch))
+    # Gold items are mixed into streams at the gold rate, never batched as ordinary work.
+    free = Item.objects.filter(project=project).exclude(Exists(in_a_batch)).exclude(gold__isnull=False)
     if choice.status:
         free = free.filter(status=choice.status)
     if choice.file_name:

@@ -109,7 +109,8 @@ def review_decide(
 
     with transaction.atomic():
         # The engine's lock order: slot, assignment, item.
-        Task.objects.select_for_update().filter(pk=annotation.assignment.task_id).values_list("pk").first()
+        if annotation.assignment.task_id is not None:
+            Task.objects.select_for_update().filter(pk=annotation.assignment.task_id).values_list("pk").first()
         Assignment.objects.select_for_update().filter(pk=annotation.assignment_id).values_list("pk").first()
         Item.objects.select_for_update(no_key=True).filter(pk=annotation.item_id).values_list("pk").first()
         current = Annotation.objects.filter(pk=annotation.pk).values_list("review", "is_latest").get()

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from annotation import policies, selectors
+from annotation.views.drawing import drawing, label_colours
 
 
 def _annotator(request):
@@ -27,8 +28,24 @@ def annotator_home(request):
             "open_batches": selectors.annotator_open_batch_count(annotator),
             "quality": selectors.own_quality(annotator),
             "rejections": selectors.rejections_of(annotator)[:20],
+            "missed_gold": [_gold_comparison(result) for result in selectors.missed_gold_of(annotator)],
         },
     )
+
+
+def _gold_comparison(result) -> dict:
+    """A missed gold item: the true answer and what the annotator drew, ready to draw."""
+    item = result.annotation.item
+    colours = label_colours(item.project)
+    size = {"width": item.width, "height": item.height}
+    return {
+        "result": result,
+        "item": item,
+        "truth": drawing(result.gold.shapes, colours, **size),
+        "theirs": drawing(result.annotation.shapes, colours, **size),
+        "truth_id": f"gold-truth-{result.pk}",
+        "theirs_id": f"gold-mine-{result.pk}",
+    }
 
 
 @login_required

@@ -1,8 +1,6 @@
 """Reviewers' pages: the batches with work waiting, and one batch's review screen (the
 work drawn over its image, why it was sampled, accept or send back with reasons)."""
 
-from collections import Counter
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -14,10 +12,10 @@ from aidou.errors import Conflict, DomainError, NotFound
 from annotation import policies, selectors
 from annotation.quality.sampling import SamplingPolicy
 from annotation.services.reviews import review_decide
+from annotation.views.drawing import drawing, label_colours
 
 # Decisions the page offers; a fix needs an editor and goes through the API for now.
 PAGE_DECISIONS = ("accept", "reject")
-FALLBACK_COLOUR = "#f5a623"
 
 
 def _reviewer(request):
@@ -25,58 +23,6 @@ def _reviewer(request):
     if not policies.can_review(request.user):
         raise Http404
     return request.user
-
-
-def _n(value) -> str:
-    """A coordinate for SVG: a plain number, never localised."""
-    return str(round(float(value), 2))
-
-
-def drawing(shapes: list[dict], colours: dict[str, str], *, width: int, height: int) -> dict:
-    """What the SVG over the image draws: each shape with its label's colour, where its
-    label text goes, and sizes in image pixels that stay readable at any image size."""
-    font = max(10, round(max(width, height) / 45))
-    radius = max(3, round(font / 3))
-    drawn = []
-    for shape in shapes:
-        label = str(shape.get("label", ""))
-        entry = {"type": shape.get("type"), "label": label, "color": colours.get(label, FALLBACK_COLOUR)}
-        if entry["type"] == "bbox":
-            x, y = float(shape["x"]), float(shape["y"])
-            entry.update(x=_n(x), y=_n(y), w=_n(shape["w"]), h=_n(shape["h"]))
-            anchor = (x, y)
-        elif entry["type"] == "polygon":
-            points = shape.get("points") or []
-            if not points:
-                continue
-            entry["points"] = " ".join(f"{_n(px)},{_n(py)}" for px, py in points)
-            anchor = min(((float(px), float(py)) for px, py in points), key=lambda p: (p[1], p[0]))
-        elif entry["type"] == "keypoints":
-            named = (shape.get("points") or {}).items()
-            entry["points"] = [
-                {"name": name, "x": _n(p[0]), "y": _n(p[1]), "visible": p[2] == 2}
-                for name, p in named
-                if isinstance(p, list | tuple) and len(p) == 3 and p[2]
-            ]
-            if not entry["points"]:
-                continue
-            first = entry["points"][0]
-            anchor = (float(first["x"]), float(first["y"]) - radius)
-        else:
-            continue
-        # The label sits above the shape's top-left, or just inside it at the image's top edge.
-        entry["tx"] = _n(anchor[0])
-        entry["ty"] = _n(anchor[1] - 4 if anchor[1] - 4 >= font else anchor[1] + font)
-        drawn.append(entry)
-    legend = Counter(entry["label"] for entry in drawn)
-    return {
-        "shapes": drawn,
-        "font": font,
-        "radius": radius,
-        "legend": [
-            {"label": label, "color": colours.get(label, FALLBACK_COLOUR), "n": n} for label, n in legend.items()
-        ],
-    }
 
 
 def sampling_facts(sampling: dict) -> dict | None:
@@ -123,7 +69,7 @@ def _screen(request, batch, queue, current, *, error=None, chosen=(), comment=""
     if current is not None:
         project = batch.project
         item = current.item
-        colours = {label["name"]: label["color"] for label in project.label_schema.get("labels", [])}
+        colours = label_colours(project)
         context.update(
             item=item,
             drawing=drawing(current.shapes, colours, width=item.width, height=item.height),
