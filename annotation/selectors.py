@@ -424,24 +424,31 @@ def quality_project_get(actor, project_id) -> Project:
 
 
 def annotator_quality(actor, project: Project) -> list[dict]:
-    """Per annotator with reviewed work in the project (centre staff: their centre's
-    people only), from the review outcomes (accept 1, send back 0, a fix its score): the
-    score, how many observations it rests on, its Wilson interval, and the acceptance rate.
-    Names go to centre staff only; a client sees annotator ids. One query."""
+    """Per annotator with reviewed or gold-scored work in the project (centre staff: their
+    centre's people only): the score over every observation (a review: accept 1, send back
+    0, a fix its score; a gold item: its score), how many it rests on, its Wilson interval,
+    the mean gold score (`gold_f1`) and the acceptance rate of reviewed work. Names go to
+    centre staff only; a client sees annotator ids. Two queries."""
     reviews = Review.objects.filter(item__project=project)
+    golds = GoldResult.objects.filter(gold__item__project=project)
     staff = policies.can_view_batches(actor)
     if staff and not actor.is_network_admin:
         reviews = reviews.filter(annotation__annotator__centre_id=actor.centre_id)
-    rows = (
-        reviews.values("annotation__annotator_id", "annotation__annotator__name", "annotation__annotator__username")
-        .annotate(**_REVIEW_OUTCOMES)
-        .order_by("annotation__annotator_id")
-    )
+        golds = golds.filter(annotator__centre_id=actor.centre_id)
+    people: dict[int, dict] = {}
+    for row in reviews.values("annotation__annotator_id").annotate(**_REVIEW_OUTCOMES):
+        people[row["annotation__annotator_id"]] = row
+    gold_rows = golds.values("annotator_id").annotate(gold_n=Count("id"), gold_sum=Sum("score"))
+    for row in gold_rows:
+        people.setdefault(row["annotator_id"], {}).update(row)
+    names = dict(
+        User.objects.filter(pk__in=people).values_list("pk", "name") if staff else []
+    )  # a third query, for staff only
     result = []
-    for row in rows:
-        entry = {"annotator": row["annotation__annotator_id"], **_quality_from_outcomes(row), "gold_f1": None}
+    for annotator_id in sorted(people):
+        entry = {"annotator": annotator_id, **_quality_from_outcomes(people[annotator_id])}
         if staff:
-            entry["name"] = row["annotation__annotator__name"] or row["annotation__annotator__username"]
+            entry["name"] = names.get(annotator_id) or ""
         result.append(entry)
     return result
 
@@ -456,41 +463,52 @@ _REVIEW_OUTCOMES = {
 
 
 def _quality_from_outcomes(row: dict) -> dict:
-    n, good = row["observations"], row["accepted"] + row["fix_score"]
+    """Score and interval over review outcomes and gold scores together."""
+    reviewed = row.get("observations", 0)
+    gold_n, gold_sum = row.get("gold_n", 0), row.get("gold_sum") or 0.0
+    n = reviewed + gold_n
+    good = row.get("accepted", 0) + row.get("fix_score", 0.0) + gold_sum
     low, high = wilson_interval(good, n)
+    accepted = row.get("accepted", 0) + row.get("fixed", 0)
     return {
         "score": round(good / n, 4),
         "observations": n,
         "interval": [round(low, 4), round(high, 4)],
-        "acceptance_rate": round((row["accepted"] + row["fixed"]) / n, 4),
+        "gold_f1": round(gold_sum / gold_n, 4) if gold_n else None,
+        "acceptance_rate": round(accepted / reviewed, 4) if reviewed else None,
     }
 
 
 def own_quality(annotator) -> list[dict]:
-    """The annotator's own quality per project, from every review of their work, with the
-    share of their work that adaptive sampling reviews now. Two queries."""
-    rows = (
-        Review.objects.filter(annotation__annotator=annotator)
-        .values("item__project_id", "item__project__name")
+    """The annotator's own quality per project they have observations in (reviews of their
+    work and gold items), with the share of their work adaptive sampling reviews now.
+    Three queries."""
+    reviewed = {
+        row["item__project_id"]: row
+        for row in Review.objects.filter(annotation__annotator=annotator)
+        .values("item__project_id")
         .annotate(**_REVIEW_OUTCOMES)
-        .order_by("item__project__name")
-    )
-    windows = {
-        quality.project_id: review_rate(quality.recent, SamplingPolicy(floor=quality.project.review_floor))[0]
-        for quality in AnnotatorQuality.objects.filter(annotator=annotator).select_related("project")
+    }
+    gold = {
+        row["gold__item__project_id"]: row
+        for row in GoldResult.objects.filter(annotator=annotator)
+        .values("gold__item__project_id")
+        .annotate(gold_n=Count("id"), gold_sum=Sum("score"))
     }
     result = []
-    for row in rows:
-        project_id = row["item__project_id"]
+    for quality in AnnotatorQuality.objects.filter(annotator=annotator).select_related("project"):
+        counts = {**reviewed.get(quality.project_id, {}), **gold.get(quality.project_id, {})}
+        if not counts:
+            continue
         result.append(
             {
-                "project": project_id,
-                "project_name": row["item__project__name"],
-                **_quality_from_outcomes(row),
-                "review_rate": windows.get(project_id, 1.0),
+                "project": quality.project_id,
+                "project_name": quality.project.name,
+                **_quality_from_outcomes(counts),
+                "review_rate": review_rate(quality.recent, SamplingPolicy(floor=quality.project.review_floor))[0],
             }
         )
-    return result
+    return sorted(result, key=lambda row: row["project_name"])
 
 
 def missed_gold_of(annotator, *, limit: int = 10) -> QuerySet[GoldResult]:

@@ -82,8 +82,8 @@ class AnnotatorQualitySerializer(serializers.Serializer):
     score = serializers.FloatField()
     observations = serializers.IntegerField()
     interval = serializers.ListField(child=serializers.FloatField(), help_text="Wilson 95% interval [low, high].")
-    gold_f1 = serializers.FloatField(allow_null=True)
-    acceptance_rate = serializers.FloatField()
+    gold_f1 = serializers.FloatField(allow_null=True, help_text="Mean score on gold items; null before any.")
+    acceptance_rate = serializers.FloatField(allow_null=True, help_text="Of reviewed work; null before any review.")
 
 
 class AnnotatorQualityView(views.APIView):

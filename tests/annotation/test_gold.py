@@ -108,6 +108,9 @@ def test_gold_comes_in_the_stream_looking_like_any_other_work_and_is_scored_at_o
     result = GoldResult.objects.get(annotation_id=response.json()["id"])
     assert result.score == pytest.approx((2 / 3 + 1) / 2) and result.details["missed"] == 1
     assert AnnotatorQuality.objects.get(annotator=annotator, project=project_obj).recent == [round(result.score, 4)]
+    [quality] = api(supervisor).get(f"/api/v1/quality/annotators/?project={project_obj.pk}").json()
+    assert quality["gold_f1"] == round(result.score, 4) and quality["observations"] == 1
+    assert quality["acceptance_rate"] is None  # nothing reviewed yet
     # Not reviewed, not the client's work: the item's status is untouched.
     assert Annotation.objects.get(pk=response.json()["id"]).review == Annotation.Review.GOLD
     assert api(supervisor).get("/api/v1/review-queue/").json()["count"] == 1  # the ordinary one
