@@ -18,6 +18,7 @@ from annotation.models import (
     Assignment,
     Batch,
     ExportJob,
+    GoldAnswer,
     GoldResult,
     ImportJob,
     Item,
@@ -144,8 +145,18 @@ ACCEPTED_REVIEWS = (Annotation.Review.ACCEPTED, Annotation.Review.FIXED, Annotat
 def current_annotations_prefetch() -> Prefetch:
     """Each item's current work (the latest revision of each turn) with its reviews, as
     `item.current_annotations`: what exports read, two queries per chunk of items."""
-    current = Annotation.objects.filter(is_latest=True).prefetch_related("reviews").order_by("id")
+    current = (
+        Annotation.objects.filter(is_latest=True)
+        .exclude(review=Annotation.Review.GOLD)  # answers to a gold item measure people, not the item
+        .prefetch_related("reviews")
+        .order_by("id")
+    )
     return Prefetch("annotations", queryset=current, to_attr="current_annotations")
+
+
+def gold_answer_prefetch() -> Prefetch:
+    """Each item's gold answer, if any, as `item.gold_answer` (one query per chunk)."""
+    return Prefetch("gold", queryset=GoldAnswer.objects.all(), to_attr="gold_answer")
 
 
 def annotation_labels(annotation: Annotation) -> dict:
@@ -166,11 +177,22 @@ def item_labels_for_export(item: Item, *, only_accepted: bool, project: Project 
     review; otherwise of all of it, and an item nobody labelled yet gives its
     pre-annotations (`item.prefill`, from the client's COCO import).
 
+    A gold item (`item.gold_answer`, current_annotations_prefetch's companion
+    gold_answer_prefetch) is labelled with its known answer.
+
     Reads `item.current_annotations` (current_annotations_prefetch) so an export stays at
     a constant number of queries; without it, it queries."""
+    gold = getattr(item, "gold_answer", None)
+    if gold is not None and gold.is_active:
+        return gold.as_api()  # a gold item's known answer is its label
     current = getattr(item, "current_annotations", None)
     if current is None:
-        current = list(Annotation.objects.filter(item=item, is_latest=True).prefetch_related("reviews").order_by("id"))
+        current = list(
+            Annotation.objects.filter(item=item, is_latest=True)
+            .exclude(review=Annotation.Review.GOLD)
+            .prefetch_related("reviews")
+            .order_by("id")
+        )
     if only_accepted:
         current = [annotation for annotation in current if annotation.review in ACCEPTED_REVIEWS]
     elif not current:

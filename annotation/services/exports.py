@@ -34,7 +34,12 @@ from django.utils.translation import gettext as _
 from aidou.jobs import job_claim, job_fail
 from annotation.coco import coco_categories, shape_to_coco
 from annotation.models import ApiKey, ExportJob, Item, Project
-from annotation.selectors import annotation_labels, current_annotations_prefetch, item_labels_for_export
+from annotation.selectors import (
+    annotation_labels,
+    current_annotations_prefetch,
+    gold_answer_prefetch,
+    item_labels_for_export,
+)
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +155,7 @@ def _run(job: ExportJob) -> None:
         Item.objects.filter(project=project)
         .order_by("id")
         .only(*ITEM_FIELDS)
-        .prefetch_related(current_annotations_prefetch())
+        .prefetch_related(current_annotations_prefetch(), gold_answer_prefetch())
     )
     ExportJob.objects.filter(pk=job.pk).update(total=items.count())
     progress = _Progress(job)

@@ -186,3 +186,26 @@ def test_the_annotator_sees_each_missed_gold_item_beside_the_answer(
     assert html.count(f'href="/api/v1/items/{item.pk}/image/"') == 2
     # The image stays theirs to see (they were given it).
     assert client.get(f"/api/v1/items/{item.pk}/image/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_exports_label_a_gold_item_with_its_answer_not_with_answers_to_it(
+    project, supervisor, annotator, api, monkeypatch
+):
+    import json
+
+    from annotation.services import exports
+
+    project_obj, _items = project
+    item = gold_item(project, supervisor, api)
+    monkeypatch.setattr(engine, "gold_draw", lambda: 0.0)
+    session = api(annotator)
+    gold = session.post(NEXT).json()
+    session.post(submit_url(gold["id"]), {"shapes": [], "class": "night"}, format="json")
+    for only_accepted in (True, False):
+        job = exports.export_run(
+            job_id=exports.export_start(project=project_obj, format="json", only_accepted=only_accepted).pk
+        )
+        with job.file.open("rb") as handle:
+            row = next(row for row in json.load(handle) if row["id"] == item.pk)
+        assert row["consensus"] == TRUTH and row["annotations"] == []
