@@ -1,7 +1,9 @@
 import pytest
 from rest_framework.test import APIClient
 
+from tests import factories
 from tests.annotation.factories import OrganisationFactory, api_key_for
+from workforce.models import Role
 
 
 @pytest.fixture
@@ -21,3 +23,21 @@ def client_api(key):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT_LANGUAGE="en")  # messages in English
     return client
+
+
+@pytest.fixture
+def team(centre, annotator):
+    """The annotator's team at `centre`, the one batches are given to."""
+    team = factories.TeamFactory(centre=centre, name="一组")
+    team.members.add(annotator)
+    return team
+
+
+@pytest.fixture
+def reviewer(centre):
+    return factories.UserFactory(username="reviewer", centre=centre, roles=[Role.REVIEWER])
+
+
+@pytest.fixture
+def other_reviewer(other_centre):
+    return factories.UserFactory(username="other_reviewer", centre=other_centre, roles=[Role.REVIEWER])

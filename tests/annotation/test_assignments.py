@@ -26,13 +26,6 @@ BOX = {"shapes": [{"type": "bbox", "label": "car", "x": 10.123, "y": 20.5, "w": 
 
 
 @pytest.fixture
-def team(centre, annotator):
-    team = factories.TeamFactory(centre=centre, name="一组")
-    team.members.add(annotator)
-    return team
-
-
-@pytest.fixture
 def colleague(centre, hr, team):
     person = factories.worker(actor=hr, centre=centre, name="李红")
     team.members.add(person)

@@ -12,13 +12,6 @@ from workforce.models import Role
 BATCHES = "/api/v1/batches/"
 
 
-@pytest.fixture
-def team(centre, annotator):
-    team = factories.TeamFactory(centre=centre, name="一组")
-    team.members.add(annotator)
-    return team
-
-
 @pytest.mark.django_db
 def test_supervisor_cuts_a_batch_by_count_and_items_get_overlap_slots(api, supervisor, team):
     project = labelling_project(items=5, overlap=2)

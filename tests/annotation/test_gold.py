@@ -26,13 +26,6 @@ TRUTH = {
 
 
 @pytest.fixture
-def team(centre, annotator):
-    team = factories.TeamFactory(centre=centre, name="一组")
-    team.members.add(annotator)
-    return team
-
-
-@pytest.fixture
 def project(supervisor, team):
     """Six items: the first is kept out of the batch to become gold; the batch holds the rest."""
     project = labelling_project(items=6, width=640, height=480)

@@ -9,7 +9,6 @@ from tests import factories
 from tests.annotation.factories import labelling_project
 from tests.annotation.test_assignments import open_batch
 from tests.annotation.test_reviews import BOX, labelled
-from workforce.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -20,23 +19,6 @@ POLYGON_AND_POINTS = {
     ],
     "class": None,
 }
-
-
-@pytest.fixture
-def team(centre, annotator):
-    team = factories.TeamFactory(centre=centre, name="一组")
-    team.members.add(annotator)
-    return team
-
-
-@pytest.fixture
-def reviewer(centre):
-    return factories.UserFactory(username="reviewer", centre=centre, roles=[Role.REVIEWER])
-
-
-@pytest.fixture
-def other_reviewer(other_centre):
-    return factories.UserFactory(username="other_reviewer", centre=other_centre, roles=[Role.REVIEWER])
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from annotation.services.projects import project_done_check, project_item_count_
 from tests import factories
 from tests.annotation.factories import ItemFactory, WebhookFactory, api_key_for, labelling_project
 from tests.annotation.test_assignments import NEXT, open_batch, submit_url
-from workforce.models import Role
 
 QUEUE = "/api/v1/review-queue/"
 BOX = {"shapes": [{"type": "bbox", "label": "car", "x": 10.5, "y": 20.25, "w": 100.0, "h": 50.5}], "class": "day"}
@@ -21,23 +20,6 @@ BOX = {"shapes": [{"type": "bbox", "label": "car", "x": 10.5, "y": 20.25, "w": 1
 
 def decide_url(annotation_id) -> str:
     return f"{QUEUE}{annotation_id}/decide/"
-
-
-@pytest.fixture
-def team(centre, annotator):
-    team = factories.TeamFactory(centre=centre, name="一组")
-    team.members.add(annotator)
-    return team
-
-
-@pytest.fixture
-def reviewer(centre):
-    return factories.UserFactory(username="reviewer", centre=centre, roles=[Role.REVIEWER])
-
-
-@pytest.fixture
-def other_reviewer(other_centre):
-    return factories.UserFactory(username="other_reviewer", centre=other_centre, roles=[Role.REVIEWER])
 
 
 def labelled(annotator, *, annotation=BOX) -> Annotation:
