@@ -281,6 +281,9 @@ def _zip_units(archive_name: str, handle, progress: _Progress) -> Iterator[Unit 
             with archive.open(info) as entry:
                 # Read at most the limit: a header may lie about the size.
                 data = entry.read(settings.IMPORT_MAX_FILE_BYTES + 1)
+        # What zipfile raises for a damaged entry (BadZipFile, EOFError, OSError), an
+        # encrypted one (RuntimeError) or an unsupported compression method
+        # (NotImplementedError): each rejects this entry only, not the archive.
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
             yield FileRejected(name, _("This archive entry cannot be read."))
             continue
