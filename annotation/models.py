@@ -547,3 +547,77 @@ class GoldResult(models.Model):
 
     def __str__(self) -> str:
         return f"gold result {self.score:.2f} of annotation {self.annotation_id}"
+
+
+class QualityJob(Job):
+    """A recomputation of a whole project's quality: agreement between annotators, the
+    consensus of every item, and each annotator's snapshot. `summary` holds the project's
+    figures (per batch, per label, the confusion matrices) for the dashboard."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="quality_jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("quality recomputation")
+        verbose_name_plural = _("quality recomputations")
+
+    def __str__(self) -> str:
+        return f"quality job {self.pk} of project {self.project_id} ({self.status})"
+
+
+class QualitySnapshot(models.Model):
+    """An annotator's quality in a project as one recomputation found it. Kept, one per
+    recomputation, so the dashboard can show the trend."""
+
+    job = models.ForeignKey(QualityJob, on_delete=models.CASCADE, related_name="snapshots")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="quality_snapshots")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    taken_at = models.DateTimeField(_("taken at"))
+    # Over every observation: reviews, gold items and agreement with colleagues, each in [0, 1].
+    score = models.FloatField(null=True)
+    observations = models.PositiveIntegerField(default=0)
+    low = models.FloatField(null=True)
+    high = models.FloatField(null=True)
+    reviewed = models.PositiveIntegerField(default=0)
+    acceptance_rate = models.FloatField(null=True)
+    gold_n = models.PositiveIntegerField(default=0)
+    gold_f1 = models.FloatField(null=True)
+    agreement = models.FloatField(null=True)  # mean shape F1 with colleagues on shared items
+    agreement_n = models.PositiveIntegerField(default=0)
+    class_accuracy = models.FloatField(null=True)  # Dawid-Skene's estimate
+    items = models.PositiveIntegerField(default=0)
+    median_seconds = models.FloatField(null=True)  # active time per item
+    flags = models.JSONField(default=list)  # "too_fast", "low_agreement", "falling"
+
+    class Meta:
+        ordering = ["taken_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["job", "annotator"], name="snapshot_one_per_job")]
+        indexes = [models.Index(fields=["project", "annotator", "taken_at"], name="snapshot_trend")]
+
+    def __str__(self) -> str:
+        return f"quality of {self.annotator_id} in project {self.project_id} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class ItemConsensus(models.Model):
+    """The label an item ends with, as the last recomputation found it from its accepted
+    work. `basis` lists the annotations it was computed from: an export uses it only while
+    the item's accepted work is still exactly those, and computes afresh otherwise."""
+
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="consensus")
+    job = models.ForeignKey(QualityJob, on_delete=models.SET_NULL, null=True, related_name="+")
+    shapes = models.JSONField(default=list)
+    image_class = models.CharField(max_length=100, null=True, blank=True)
+    annotators = models.PositiveSmallIntegerField(default=0)
+    agreement = models.FloatField(null=True)  # mean pairwise shape F1 of its annotators
+    basis = models.JSONField(default=list)
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"consensus of item {self.item_id}"
+
+    def as_api(self) -> dict:
+        return {"shapes": self.shapes, "class": self.image_class}

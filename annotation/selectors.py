@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import RowNumber, TruncWeek
 from django.http import Http404
 from django.utils import timezone
 
@@ -22,15 +22,18 @@ from annotation.models import (
     GoldResult,
     ImportJob,
     Item,
+    ItemConsensus,
     Organisation,
     Project,
+    QualityJob,
+    QualitySnapshot,
     Review,
     Task,
     Webhook,
     WebhookDelivery,
 )
 from annotation.principals import client_organisation_id
-from annotation.quality.consensus import medoid_consensus
+from annotation.quality.fusion import fuse_shapes, weighted_class
 from annotation.quality.sampling import SamplingPolicy, review_rate
 from annotation.quality.scores import wilson_interval
 from annotation.quality.shapes import DEFAULT_IOU_THRESHOLD
@@ -159,6 +162,11 @@ def gold_answer_prefetch() -> Prefetch:
     return Prefetch("gold", queryset=GoldAnswer.objects.all(), to_attr="gold_answer")
 
 
+def consensus_prefetch() -> Prefetch:
+    """Each item's stored consensus, if any, as `item.stored_consensus` (one query per chunk)."""
+    return Prefetch("consensus", queryset=ItemConsensus.objects.all(), to_attr="stored_consensus")
+
+
 def annotation_labels(annotation: Annotation) -> dict:
     """The labels a piece of work stands for: the reviewer's version when they fixed it."""
     if annotation.review == Annotation.Review.FIXED:
@@ -197,12 +205,21 @@ def item_labels_for_export(item: Item, *, only_accepted: bool, project: Project 
         current = [annotation for annotation in current if annotation.review in ACCEPTED_REVIEWS]
     elif not current:
         return item.prefill
+    if not current:
+        return None
+    stored = getattr(item, "stored_consensus", None)
+    if stored is not None and stored.basis == [annotation.pk for annotation in current]:
+        return stored.as_api()  # the last recomputation's, weighted by quality, still current
     schema = project.label_schema if project is not None else {}
-    return medoid_consensus(
-        [annotation_labels(annotation) for annotation in current],
+    labels = [annotation_labels(annotation) for annotation in current]
+    weights = [1.0] * len(labels)
+    shapes, _clusters = fuse_shapes(
+        [label.get("shapes") or [] for label in labels],
+        weights,
         iou_threshold=project.iou_threshold if project is not None else DEFAULT_IOU_THRESHOLD,
         keypoint_names=schema.get("keypoints") or None,
     )
+    return {"shapes": shapes, "class": weighted_class([label.get("class") for label in labels], weights)}
 
 
 def webhooks_with_recent_deliveries(actor, *, per_webhook: int = 5) -> QuerySet[Webhook]:
@@ -445,24 +462,30 @@ def quality_project_get(actor, project_id) -> Project:
     return project_get(actor, project_id)
 
 
+def review_gold_outcomes(project: Project, *, centre_id: int | None = None) -> dict[int, dict]:
+    """Per annotator: their review outcomes (`_REVIEW_OUTCOMES`) and gold scores (`gold_n`,
+    `gold_sum`) in the project, optionally only of one centre's people. Two queries."""
+    reviews = Review.objects.filter(item__project=project)
+    golds = GoldResult.objects.filter(gold__item__project=project)
+    if centre_id is not None:
+        reviews = reviews.filter(annotation__annotator__centre_id=centre_id)
+        golds = golds.filter(annotator__centre_id=centre_id)
+    people: dict[int, dict] = {}
+    for row in reviews.values("annotation__annotator_id").annotate(**_REVIEW_OUTCOMES):
+        people[row["annotation__annotator_id"]] = row
+    for row in golds.values("annotator_id").annotate(gold_n=Count("id"), gold_sum=Sum("score")):
+        people.setdefault(row["annotator_id"], {}).update(row)
+    return people
+
+
 def annotator_quality(actor, project: Project) -> list[dict]:
     """Per annotator with reviewed or gold-scored work in the project (centre staff: their
     centre's people only): the score over every observation (a review: accept 1, send back
     0, a fix its score; a gold item: its score), how many it rests on, its Wilson interval,
     the mean gold score (`gold_f1`) and the acceptance rate of reviewed work. Names go to
     centre staff only; a client sees annotator ids. Two queries."""
-    reviews = Review.objects.filter(item__project=project)
-    golds = GoldResult.objects.filter(gold__item__project=project)
     staff = policies.can_view_batches(actor)
-    if staff and not actor.is_network_admin:
-        reviews = reviews.filter(annotation__annotator__centre_id=actor.centre_id)
-        golds = golds.filter(annotator__centre_id=actor.centre_id)
-    people: dict[int, dict] = {}
-    for row in reviews.values("annotation__annotator_id").annotate(**_REVIEW_OUTCOMES):
-        people[row["annotation__annotator_id"]] = row
-    gold_rows = golds.values("annotator_id").annotate(gold_n=Count("id"), gold_sum=Sum("score"))
-    for row in gold_rows:
-        people.setdefault(row["annotator_id"], {}).update(row)
+    people = review_gold_outcomes(project, centre_id=actor.centre_id if staff and not actor.is_network_admin else None)
     names = dict(
         User.objects.filter(pk__in=people).values_list("pk", "name") if staff else []
     )  # a third query, for staff only
@@ -540,4 +563,151 @@ def missed_gold_of(annotator, *, limit: int = 10) -> QuerySet[GoldResult]:
         GoldResult.objects.filter(annotator=annotator, score__lt=1)
         .select_related("gold", "annotation__item__project")
         .order_by("-created_at", "-id")[:limit]
+    )
+
+
+# --- Quality dashboard (centre staff) -------------------------------------------------------
+
+
+def quality_dashboard_project_get(actor, project_id) -> Project:
+    """A project whose quality dashboard the actor may open: centre staff who review or
+    run batches, for projects their centre has a batch of (network admins: any). 404 else."""
+    if not policies.can_view_batches(actor):
+        raise Http404
+    return quality_project_get(actor, project_id)
+
+
+def quality_projects_for(actor) -> QuerySet[Project]:
+    """Projects with a quality dashboard for the actor, newest first."""
+    if not policies.can_view_batches(actor):
+        return Project.objects.none()
+    projects = (
+        Project.objects.all() if actor.is_network_admin else Project.objects.filter(batches__centre_id=actor.centre_id)
+    )
+    return projects.distinct().order_by("-created_at", "-id")
+
+
+def quality_jobs_visible_to(actor) -> QuerySet[QualityJob]:
+    if not policies.can_view_batches(actor):
+        return QualityJob.objects.none()
+    if actor.is_network_admin:
+        return QualityJob.objects.all()
+    return QualityJob.objects.filter(
+        project__in=Project.objects.filter(batches__centre_id=actor.centre_id).values("pk")
+    )
+
+
+def quality_job_get(actor, job_id) -> QualityJob:
+    return _get(quality_jobs_visible_to(actor), job_id)
+
+
+def quality_last_job(project: Project) -> QualityJob | None:
+    """The project's newest recomputation, finished or not."""
+    return QualityJob.objects.filter(project=project).order_by("-created_at", "-id").first()
+
+
+def quality_snapshots(actor, job: QualityJob) -> list[QualitySnapshot]:
+    """The job's snapshot of each annotator (centre staff: their centre's people), worst
+    score first, with the person. One query."""
+    snapshots = QualitySnapshot.objects.filter(job=job).select_related("annotator")
+    if not actor.is_network_admin:
+        snapshots = snapshots.filter(annotator__centre_id=actor.centre_id)
+    return sorted(snapshots, key=lambda s: (s.score is None, s.score if s.score is not None else 0, s.annotator_id))
+
+
+def quality_trend(actor, project: Project, *, annotator_id: int | None = None) -> list[dict]:
+    """Week by week, the score of the observations made that week (reviews and gold
+    results; each in [0, 1]), for the project or one annotator: `{"week", "score", "n"}`,
+    oldest first. Two queries."""
+    reviews = Review.objects.filter(item__project=project)
+    golds = GoldResult.objects.filter(gold__item__project=project)
+    if not actor.is_network_admin:
+        reviews = reviews.filter(annotation__annotator__centre_id=actor.centre_id)
+        golds = golds.filter(annotator__centre_id=actor.centre_id)
+    if annotator_id is not None:
+        reviews = reviews.filter(annotation__annotator_id=annotator_id)
+        golds = golds.filter(annotator_id=annotator_id)
+    weeks: dict = {}
+    for row in reviews.annotate(week=TruncWeek("created_at")).values("week").annotate(**_REVIEW_OUTCOMES):
+        weeks[row["week"].date()] = row
+    for row in (
+        golds.annotate(week=TruncWeek("created_at")).values("week").annotate(gold_n=Count("id"), gold_sum=Sum("score"))
+    ):
+        weeks.setdefault(row["week"].date(), {}).update(row)
+    trend = []
+    for week in sorted(weeks):
+        figures = _quality_from_outcomes(weeks[week])
+        trend.append({"week": week, "score": figures["score"], "n": figures["observations"]})
+    return trend
+
+
+def quality_snapshot_history(project: Project, annotator_id: int) -> QuerySet[QualitySnapshot]:
+    """One annotator's snapshots in a project, oldest first: how each recomputation saw them."""
+    return QualitySnapshot.objects.filter(project=project, annotator_id=annotator_id).order_by("taken_at", "id")
+
+
+# Gold items' pages (annotation/views/gold.py): supervisors, centre managers and network
+# admins, for projects their centre has a batch of (quality_project_get).
+
+
+def gold_projects_for(actor) -> QuerySet[Project]:
+    """Projects whose gold items the actor may look after: those their centre has a batch
+    of (network admins: every project with a batch), by name, each with `gold_active` (how
+    many gold items are in use). One query."""
+    from django.db.models import IntegerField, Subquery
+    from django.db.models.functions import Coalesce
+
+    if not policies.can_manage_batches(actor):
+        return Project.objects.none()
+    batches = Batch.objects.filter(project=OuterRef("pk"))
+    if not actor.is_network_admin:
+        batches = batches.filter(centre_id=actor.centre_id)
+    in_use = (
+        GoldAnswer.objects.filter(item__project=OuterRef("pk"), is_active=True)
+        .values("item__project")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Project.objects.filter(Exists(batches))
+        .annotate(gold_active=Coalesce(Subquery(in_use, output_field=IntegerField()), 0))
+        .order_by("name", "id")
+    )
+
+
+def gold_items_of(actor, project: Project) -> QuerySet[GoldAnswer]:
+    """The project's gold items (the caller checked the project), in use first, newest
+    first, with the item and who marked it, each with `scored` (how many annotators were
+    scored on it) and `mean_score` (their mean; None before any). For centre staff both
+    count their centre's people only, as annotator_quality does. One query."""
+    from django.db.models import Avg
+
+    mine = Q() if getattr(actor, "is_network_admin", False) else Q(results__annotator__centre_id=actor.centre_id)
+    return (
+        GoldAnswer.objects.filter(item__project=project)
+        .select_related("item", "created_by")
+        .annotate(
+            scored=Count("results__annotator", filter=mine, distinct=True),
+            mean_score=Avg("results__score", filter=mine),
+        )
+        .order_by("-is_active", "-created_at", "-id")
+    )
+
+
+def gold_candidates(actor, project: Project) -> QuerySet[Item]:
+    """Items of the project that may become gold on the actor's pages: labelled in a batch
+    of the actor's centre (so its staff may see the image; network admins: any batch),
+    with no turn still open in any batch, and not gold already. Each has `accepted`: how
+    much of its current work was accepted (the consensus of it can be the answer). Items
+    with accepted work first."""
+    turns = Task.objects.filter(item=OuterRef("pk"))
+    here = turns if getattr(actor, "is_network_admin", False) else turns.filter(batch__centre_id=actor.centre_id)
+    accepted = Q(annotations__is_latest=True, annotations__review__in=ACCEPTED_REVIEWS)
+    return (
+        Item.objects.filter(project=project)
+        .filter(Exists(here))
+        .exclude(Exists(turns.filter(done=False)))
+        .exclude(Exists(GoldAnswer.objects.filter(item=OuterRef("pk"))))
+        .annotate(accepted=Count("annotations", filter=accepted))
+        .order_by("-accepted", "id")
     )

@@ -33,3 +33,11 @@ def export_task(job_id: int) -> None:
     from annotation.services import exports
 
     exports.export_run(job_id=job_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def quality_recompute_task(job_id: int) -> None:
+    """Recompute a project's quality; a re-delivered task finds the job claimed and does nothing."""
+    from annotation.services import quality
+
+    quality.quality_recompute_run(job_id=job_id)

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from annotation.api import batches, exports, projects, reviews, webhooks, workbench
+from annotation.api import batches, exports, projects, quality, reviews, webhooks, workbench
 
 router = SimpleRouter()
 router.register("projects", projects.ProjectViewSet, basename="project")
@@ -19,6 +19,8 @@ urlpatterns = [
     path("projects/<int:project_id>/items/", projects.ProjectItemList.as_view(), name="project-items"),
     path("projects/<int:project_id>/exports/", exports.ProjectExportCreate.as_view(), name="project-exports"),
     path("quality/annotators/", reviews.AnnotatorQualityView.as_view(), name="quality-annotators"),
+    path("quality/recompute/", quality.QualityRecomputeView.as_view(), name="quality-recompute"),
+    path("quality/jobs/<int:job_id>/", quality.QualityJobView.as_view(), name="quality-job"),
     path("gold/", reviews.GoldView.as_view(), name="gold"),
     path("gold/<int:item_id>/", reviews.GoldItemView.as_view(), name="gold-item"),
     *router.urls,

@@ -104,13 +104,47 @@ def oks(reference: dict, drawn: dict, names: list[str], *, sigma: float = DEFAUL
     return total / len(labelled)
 
 
-def _match(similarity: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
-    """One-to-one pairs (i, j, similarity) that maximise total similarity, kept when they
-    reach the threshold."""
+def match_pairs(similarity: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
+    """One-to-one pairs (i, j, similarity) that reach the threshold and, among such
+    pairings, maximise total similarity. Pairs below the threshold are ruled out before
+    matching, so a weak pair can never displace a strong one."""
     if similarity.size == 0:
         return []
-    rows, cols = linear_sum_assignment(similarity, maximize=True)
-    return [(i, j, float(similarity[i, j])) for i, j in zip(rows, cols, strict=True) if similarity[i, j] >= threshold]
+    eligible = np.where(similarity >= threshold, similarity, 0.0)
+    rows, cols = linear_sum_assignment(eligible, maximize=True)
+    return [(i, j, float(similarity[i, j])) for i, j in zip(rows, cols, strict=True) if eligible[i, j] > 0]
+
+
+def _corners(box: dict) -> tuple[float, float, float, float, float]:
+    x, y, w, h = box["x"], box["y"], box["w"], box["h"]
+    return x, y, x + w, y + h, w * h
+
+
+def match_boxes(ref: list[dict], got: list[dict], threshold: float, *, by_label: bool) -> list[tuple[int, int, float]]:
+    """`match_pairs` for boxes, without NumPy when no two candidate pairs compete: the
+    common case of a few boxes per image, scored hundreds of thousands of times in a
+    project's recomputation. When candidates do compete, the Hungarian method decides."""
+    got_corners = [_corners(g) for g in got]
+    candidates = []
+    for i, r in enumerate(ref):
+        ax1, ay1, ax2, ay2, a_area = _corners(r)
+        for j, (bx1, by1, bx2, by2, b_area) in enumerate(got_corners):
+            iw = (ax2 if ax2 < bx2 else bx2) - (ax1 if ax1 > bx1 else bx1)
+            if iw <= 0:
+                continue
+            ih = (ay2 if ay2 < by2 else by2) - (ay1 if ay1 > by1 else by1)
+            if ih <= 0 or (by_label and r["label"] != got[j]["label"]):
+                continue
+            inter = iw * ih
+            union = a_area + b_area - inter
+            if union > 0 and inter / union >= threshold:
+                candidates.append((i, j, inter / union))
+    if len({i for i, _, _ in candidates}) == len(candidates) == len({j for _, j, _ in candidates}):
+        return candidates
+    similarity = np.zeros((len(ref), len(got)))
+    for i, j, iou in candidates:
+        similarity[i, j] = iou
+    return match_pairs(similarity, threshold)
 
 
 def _same_label(reference: list[dict], drawn: list[dict]) -> np.ndarray:
@@ -135,10 +169,13 @@ def score_annotation(
         if not ref and not got:
             continue
         if kind == "bbox":
-            similarity = box_iou_matrix(
-                [[s["x"], s["y"], s["w"], s["h"]] for s in ref], [[s["x"], s["y"], s["w"], s["h"]] for s in got]
-            )
-        elif kind == "polygon":
+            pairs = match_boxes(ref, got, iou_threshold, by_label=True)
+            score.matched += len(pairs)
+            score.extra += len(got) - len(pairs)
+            score.missed += len(ref) - len(pairs)
+            score.ious.extend(value for *_, value in pairs)
+            continue
+        if kind == "polygon":
             similarity = polygon_iou_matrix([s["points"] for s in ref], [s["points"] for s in got])
         else:
             names = keypoint_names or sorted({name for s in ref + got for name in s["points"]})
@@ -147,7 +184,7 @@ def score_annotation(
             )
         if ref and got:
             similarity = np.where(_same_label(ref, got), similarity, 0.0)
-        pairs = _match(similarity, oks_threshold if kind == "keypoints" else iou_threshold)
+        pairs = match_pairs(similarity, oks_threshold if kind == "keypoints" else iou_threshold)
         score.matched += len(pairs)
         score.extra += len(got) - len(pairs)
         score.missed += len(ref) - len(pairs)

@@ -124,3 +124,20 @@ def labelling_project(*, items: int = 5, overlap: int = 1, width: int = 640, hei
     for _ in range(items):
         ItemFactory(project=project, width=width, height=height, image=ContentFile(image, name="i.jpg"))
     return project
+
+
+def accepted_work(batch, item, annotator, *, shapes, image_class=None, active_ms=10_000, review="not_sampled"):
+    """One annotator's finished turn at an item with its annotation, already accepted
+    (by default not sampled for review): the state the quality recomputation reads."""
+    from django.utils import timezone
+
+    from annotation.models import Annotation, Assignment
+
+    now = timezone.now()
+    assignment = Assignment.objects.create(
+        batch=batch, item=item, annotator=annotator, status=Assignment.Status.SUBMITTED,
+        leased_at=now, lease_expires_at=now, finished_at=now, active_ms=active_ms,
+    )  # fmt: skip
+    return Annotation.objects.create(
+        assignment=assignment, item=item, annotator=annotator, shapes=shapes, image_class=image_class, review=review
+    )
