@@ -19,6 +19,7 @@ from annotation.services.assignments import assignment_next, assignment_submit
 from annotation.services.batches import Assignees, ItemChoice, batch_create
 from annotation.services.imports import import_run, import_start
 from annotation.services.projects import project_create
+from annotation.services.quality import quality_recompute_start
 from annotation.services.reviews import review_decide
 from workforce.management.commands.seed_demo import DEMO_PASSWORD
 from workforce.models import Role, Team
@@ -138,6 +139,9 @@ class Command(BaseCommand):
                 reviewer=reviewer, annotation_id=submitted[3].pk, decision="reject",
                 reasons=[project.reject_reasons[0]], comment="右侧路边的行人没有框 The person on the right kerb is missing",
             )  # fmt: skip
+        # A first quality recomputation, so the supervisor's dashboard has figures (the
+        # worker started with the server runs it).
+        quality_recompute_start(project=project, created_by=supervisor)
         self.stdout.write(
             "Demo batches: 2 open to the Yijun teams; log in as yijun_annotator to label, yijun_reviewer to review."
         )
