@@ -526,8 +526,8 @@ def _quality_from_outcomes(row: dict) -> dict:
 
 def own_quality(annotator) -> list[dict]:
     """The annotator's own quality per project they have observations in (reviews of their
-    work and gold items), with the share of their work adaptive sampling reviews now.
-    Three queries."""
+    work and gold items), with the share of their work adaptive sampling reviews now and
+    their agreement with colleagues as the last recomputation found it. Four queries."""
     reviewed = {
         row["item__project_id"]: row
         for row in Review.objects.filter(annotation__annotator=annotator)
@@ -540,17 +540,24 @@ def own_quality(annotator) -> list[dict]:
         .values("gold__item__project_id")
         .annotate(gold_n=Count("id"), gold_sum=Sum("score"))
     }
+    agreement: dict[int, QualitySnapshot] = {}
+    snapshots = QualitySnapshot.objects.filter(annotator=annotator, agreement__isnull=False)
+    for snapshot in snapshots.order_by("project_id", "-taken_at", "-id").only("project_id", "agreement", "agreement_n"):
+        agreement.setdefault(snapshot.project_id, snapshot)  # the latest recomputation's
     result = []
     for quality in AnnotatorQuality.objects.filter(annotator=annotator).select_related("project"):
         counts = {**reviewed.get(quality.project_id, {}), **gold.get(quality.project_id, {})}
         if not counts:
             continue
+        latest = agreement.get(quality.project_id)
         result.append(
             {
                 "project": quality.project_id,
                 "project_name": quality.project.name,
                 **_quality_from_outcomes(counts),
                 "review_rate": review_rate(quality.recent, SamplingPolicy(floor=quality.project.review_floor))[0],
+                "agreement": latest.agreement if latest else None,
+                "agreement_n": latest.agreement_n if latest else 0,
             }
         )
     return sorted(result, key=lambda row: row["project_name"])
@@ -695,19 +702,28 @@ def gold_items_of(actor, project: Project) -> QuerySet[GoldAnswer]:
 
 
 def gold_candidates(actor, project: Project) -> QuerySet[Item]:
-    """Items of the project that may become gold on the actor's pages: labelled in a batch
-    of the actor's centre (so its staff may see the image; network admins: any batch),
-    with no turn still open in any batch, and not gold already. Each has `accepted`: how
-    much of its current work was accepted (the consensus of it can be the answer). Items
-    with accepted work first."""
+    """Items of the project that may become gold on the actor's pages: done (all their work
+    accepted, none waiting for review or rework), labelled in a batch of the actor's centre
+    (so its staff may see the image; network admins: any batch), with no turn still open
+    in any batch, and not gold already. Each has `accepted`: how much of its current work
+    was accepted (the consensus of it is the answer the page offers). Oldest first."""
     turns = Task.objects.filter(item=OuterRef("pk"))
     here = turns if getattr(actor, "is_network_admin", False) else turns.filter(batch__centre_id=actor.centre_id)
     accepted = Q(annotations__is_latest=True, annotations__review__in=ACCEPTED_REVIEWS)
     return (
-        Item.objects.filter(project=project)
+        Item.objects.filter(project=project, status=Item.Status.DONE)
         .filter(Exists(here))
         .exclude(Exists(turns.filter(done=False)))
         .exclude(Exists(GoldAnswer.objects.filter(item=OuterRef("pk"))))
         .annotate(accepted=Count("annotations", filter=accepted))
-        .order_by("-accepted", "id")
+        .order_by("id")
+    )
+
+
+def quality_last_finished_job(project: Project) -> QualityJob | None:
+    """The project's newest successful recomputation: what the dashboard shows."""
+    return (
+        QualityJob.objects.filter(project=project, status=QualityJob.Status.SUCCEEDED)
+        .order_by("-finished_at", "-id")
+        .first()
     )

@@ -1,8 +1,8 @@
-"""Staff pages of the annotation app: the annotator's home and workbench, batches, and review."""
+"""Staff pages of the annotation app: the annotator's home and workbench, batches, review and gold items."""
 
 from django.urls import path
 
-from annotation.views import batches, labelling, reviews
+from annotation.views import batches, gold, labelling, reviews
 
 urlpatterns = [
     path("work/", labelling.annotator_home, name="annotator-home"),
@@ -14,4 +14,6 @@ urlpatterns = [
     path("batches/<int:batch_id>/assignees/", batches.batch_assignees_view, name="batch-assignees"),
     path("review/", reviews.review_home, name="review-home"),
     path("review/batches/<int:batch_id>/", reviews.review_batch, name="review-batch"),
+    path("review/projects/<int:project_id>/gold/", gold.gold_list, name="gold-list"),
+    path("review/projects/<int:project_id>/gold/<int:item_id>/draw/", gold.gold_draw, name="gold-draw"),
 ]

@@ -1,5 +1,9 @@
 """Reviewers' pages: the batches with work waiting, and one batch's review screen (the
-work drawn over its image, why it was sampled, accept or send back with reasons)."""
+work drawn over its image, why it was sampled, accept, send back with reasons, or fix it
+in the workbench's editor)."""
+
+import json
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,11 +15,13 @@ from django.utils.translation import gettext as _
 from aidou.errors import Conflict, DomainError, NotFound
 from annotation import policies, selectors
 from annotation.quality.sampling import SamplingPolicy
+from annotation.schema import SchemaError, clean_annotation
 from annotation.services.reviews import review_decide
 from annotation.views.drawing import drawing, label_colours
 
-# Decisions the page offers; a fix needs an editor and goes through the API for now.
-PAGE_DECISIONS = ("accept", "reject")
+# Decisions the page offers; a fix is drawn in the editor (static/js/workbench.js), so
+# without JavaScript the page offers the other two.
+PAGE_DECISIONS = ("accept", "reject", "fix")
 
 
 def _reviewer(request):
@@ -46,7 +52,12 @@ def sampling_facts(sampling: dict) -> dict | None:
 @login_required
 def review_home(request):
     actor = _reviewer(request)
-    return render(request, "annotation/review_home.html", {"batches": selectors.review_queue_counts(actor)})
+    context = {
+        "batches": selectors.review_queue_counts(actor),
+        # Supervisors look after the gold items of their projects from here.
+        "gold_projects": list(selectors.gold_projects_for(actor)) if policies.can_manage_batches(actor) else [],
+    }
+    return render(request, "annotation/review_home.html", context)
 
 
 def _pick(queue, request):
@@ -63,7 +74,59 @@ def _pick(queue, request):
     return current or queue.first()
 
 
-def _screen(request, batch, queue, current, *, error=None, chosen=(), comment="", status=200):
+def editor_config(item, project, *, start: dict, form: str, field: str, **edit) -> dict:
+    """What static/js/workbench.js needs to edit one annotation of `item` (`start`:
+    `{"shapes", "class"}`) and post it as JSON in `field` of the page's form `form`; `edit`
+    adds `fields` (posted beside it), `errors` (the server's, by shape), `open` (at once),
+    `leave` (where Esc goes; none: back to the page under the editor), `batch` or `title`
+    (the status line)."""
+    return {
+        "edit": {
+            "id": item.pk,
+            "item": {
+                "id": item.pk,
+                "image_url": reverse("item-image", args=[item.pk]),
+                "width": item.width,
+                "height": item.height,
+            },
+            "project": {
+                "id": project.pk,
+                "name": project.name,
+                "label_schema": project.label_schema,
+                "instructions": project.instructions,
+            },
+            "prefill": start,
+            "form": form,
+            "field": field,
+            **edit,
+        }
+    }
+
+
+def fixed_from(text: str) -> dict:
+    """The editor's JSON text field as `{"shapes", "class"}`; a DomainError on `fixed` when
+    it is not one (the shapes themselves are judged by annotation.schema)."""
+    try:
+        fixed = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # too deep a nesting is bad input, not a 500
+        raise DomainError(_('A fix is {"shapes": [...], "class": ...}.'), field="fixed") from exc
+    if not isinstance(fixed, dict):
+        raise DomainError(_('A fix is {"shapes": [...], "class": ...}.'), field="fixed")
+    return fixed
+
+
+def schema_error_message(errors: dict[str, list[str]]) -> str:
+    """The first thing wrong, naming the shape (numbered from 1, as the editor lists them)."""
+    field, reasons = next(iter(errors.items()))
+    shape = re.match(r"shapes\[(\d+)\]", field)
+    if shape:
+        return _("Shape %(n)d: %(reason)s") % {"n": int(shape.group(1)) + 1, "reason": reasons[0]}
+    return reasons[0]
+
+
+def _screen(request, batch, queue, current, *, error=None, chosen=(), comment="", fix=None, status=200):
+    """The review screen. `fix`: the reviewer's fix that was refused, `{"start", "errors",
+    "open"}`, so the editor opens with it again instead of the annotator's work."""
     waiting = queue.count()
     context = {"batch": batch, "waiting": waiting, "annotation": current}
     if current is not None:
@@ -81,6 +144,22 @@ def _screen(request, batch, queue, current, *, error=None, chosen=(), comment=""
             comment=comment,
             error=error,
             next_url=f"{reverse('review-batch', args=[batch.pk])}?after={current.pk}" if waiting > 1 else None,
+            editing=True,
+            overlay=True,
+            editor_title=_("Fix the annotation"),
+            save_label=_("Save the fix"),
+            save_help=_("Save the fix and go to the next work (closes a polygon being drawn)"),
+            config=editor_config(
+                item,
+                project,
+                start=fix["start"] if fix else current.as_api(),
+                form="review-form",
+                field="fixed",
+                fields={"decision": "fix"},
+                errors=fix["errors"] if fix else None,
+                open=bool(fix and fix["open"]),
+                batch={"name": batch.name},
+            ),
         )
     return render(request, "annotation/review_batch.html", context, status=status)
 
@@ -100,10 +179,22 @@ def review_batch(request, batch_id: int):
     decision = request.POST.get("decision", "")
     reasons = request.POST.getlist("reasons")
     comment = request.POST.get("comment", "")
+    fixed, fix = None, None
     try:
         if decision not in PAGE_DECISIONS:
             raise DomainError(_("Accept it or send it back."), field="decision")
-        review_decide(reviewer=actor, annotation_id=annotation_id, decision=decision, reasons=reasons, comment=comment)
+        if decision == "fix":
+            fixed = fixed_from(request.POST.get("fixed", ""))
+            fix = {"start": fixed, "errors": None, "open": False}
+            _judge_fix(fixed, queue.filter(pk=int(annotation_id)).first(), fix)
+        review_decide(
+            reviewer=actor,
+            annotation_id=annotation_id,
+            decision=decision,
+            reasons=reasons,
+            comment=comment,
+            fixed=fixed,
+        )
     except NotFound as exc:
         raise Http404 from exc
     except Conflict as exc:
@@ -113,9 +204,30 @@ def review_batch(request, batch_id: int):
         current = queue.filter(pk=int(annotation_id)).first()
         if current is None:  # decided meanwhile: on to the next
             return redirect(after)
-        return _screen(request, batch, queue, current, error=exc, chosen=reasons, comment=comment)
+        if fix is not None and exc.field == "fixed":
+            fix["open"] = True  # back into the editor, the refused shapes marked
+        status = 400 if decision == "fix" else 200
+        return _screen(
+            request, batch, queue, current, error=exc, chosen=reasons, comment=comment, fix=fix, status=status
+        )
     if decision == "accept":
         messages.success(request, _("Accepted."))
+    elif decision == "fix":
+        messages.success(request, _("Fixed."))
     else:
         messages.success(request, _("Sent back for rework."))
     return redirect(after)
+
+
+def _judge_fix(fixed: dict, current, fix: dict) -> None:
+    """Judge the fixed shapes as a submission is judged, before the service does it again,
+    to keep every refusal by shape for the editor (the service reports the first only).
+    Work no longer queued here is left to the service: 404 or the 409 path."""
+    if current is None:
+        return
+    item = current.item
+    try:
+        clean_annotation(fixed, current.assignment.batch.project.label_schema, width=item.width, height=item.height)
+    except SchemaError as exc:
+        fix["errors"] = exc.errors
+        raise DomainError(schema_error_message(exc.errors), field="fixed") from exc

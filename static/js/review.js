@@ -1,13 +1,34 @@
-// Review screen keys: A accepts, R sends back, 1-9 tick reasons, N goes to the next one,
-// ? lists the keys. Keys are left alone while typing; Esc leaves the comment box. The
-// buttons and the link work the same without this script.
+// Review screen keys: A accepts, R sends back, F opens the editor to fix the work (the
+// workbench's, static/js/workbench.js in its `edit` mode: Enter saves the fix through this
+// page's form, Esc comes back here), 1-9 tick reasons, N goes to the next one, ? lists the
+// keys. Keys are left alone while typing and while the editor is open; Esc leaves the
+// comment box. The buttons and the link work the same without this script (but for Fix,
+// which needs it).
 (function () {
   "use strict";
   var form = document.getElementById("review-form");
   if (!form) return;
   var dialog = document.getElementById("review-keys");
   var opener = document.getElementById("review-keys-open");
+  var editor = document.getElementById("wb");
+  var fixer = document.getElementById("review-fix");
   var sent = false;
+
+  function editing() {
+    return !!editor && !editor.hidden;
+  }
+
+  function fix() {
+    if (sent || !window.aidouWorkbench || !window.aidouWorkbench.open) return;
+    window.aidouWorkbench.open();
+  }
+
+  if (fixer && editor && window.aidouWorkbench) {
+    fixer.hidden = false;
+    fixer.addEventListener("click", fix);
+    // Back from the editor: the keys are this page's again, and Enter would reopen it.
+    editor.addEventListener("wb-closed", function () { fixer.focus(); });
+  }
 
   function typing(el) {
     if (!el) return false;
@@ -35,6 +56,7 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (editing()) return;  // the editor's keys (workbench.js) while it is open
     var target = event.target;
     if (typing(target)) {
       if (event.key === "Escape") {
@@ -51,6 +73,9 @@
       decide("accept");
     } else if (key === "r" || key === "R") {
       decide("reject");
+    } else if (key === "f" || key === "F") {
+      if (!fixer || fixer.hidden) return;
+      fix();
     } else if (key === "n" || key === "N") {
       var next = document.getElementById("review-next");
       if (!next) return;

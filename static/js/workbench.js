@@ -4,11 +4,16 @@
 // dropped link loses nothing. Plain ES2019, no build step, no outside hosts.
 // Two coordinate systems: image px (what the API speaks) and stage px (CSS px of the
 // canvas); `view` maps one to the other: stage = image * s + (x, y).
+// With `edit` in its config the same editor works on one given annotation instead (a
+// reviewer's fix, a supervisor's gold answer): no lease, heartbeat, draft or outbox; Enter
+// posts it through a form of the host page, Esc leaves (see templates/annotation/
+// workbench_editor.html).
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
   const CFG = JSON.parse($("workbench-config").textContent);
   const T = JSON.parse($("workbench-i18n").textContent);
+  const EDIT = CFG.edit || null;
   const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => values[key]);
   const clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
   const clone = (o) => JSON.parse(JSON.stringify(o));
@@ -17,7 +22,7 @@
 
   const root = $("wb"), stage = $("wb-stage"), cv = $("wb-canvas"), ctx = cv.getContext("2d");
   const DRAWING = ["bbox", "polygon", "keypoints"];
-  const IDLE = CFG.idle_seconds * 1000;
+  const IDLE = (CFG.idle_seconds || 300) * 1000;
   const GRIP = 7; // stage px within which a handle, a vertex or the first point is hit
   const MAX_UNDO = 100;
 
@@ -74,7 +79,7 @@
   }
 
   function saveLocal() {
-    if (!st.a) return;
+    if (!st.a || EDIT) return;
     const draft = { shapes: st.shapes, class: st.cls, ms: Math.round(spent), t: Date.now() };
     setSave(store.set(draftKey(st.a.id), draft) ? T.savedLocal : T.storageFull);
   }
@@ -113,9 +118,11 @@
   function setMode(mode) {
     st.mode = mode;
     root.dataset.mode = mode;
-    $("wb-loading").hidden = mode !== "loading";
-    $("wb-empty").hidden = mode !== "empty";
-    $("wb-wait").hidden = mode !== "wait";
+    ["loading", "empty", "wait"].forEach((name) => {
+      const panel = $("wb-" + name);
+      if (panel) panel.hidden = mode !== name; // the editor of one annotation has only "loading"
+    });
+    if (EDIT) root.hidden = mode === "closed";
     if (mode !== "work") stage.dataset.ready = "0";
   }
 
@@ -141,6 +148,7 @@
   }
 
   function status() {
+    if (EDIT) return; // no lease, no clock
     const a = st.a;
     if (!a) {
       ["wb-project", "wb-lease", "wb-time", "wb-count"].forEach((id) => { $(id).textContent = ""; });
@@ -229,6 +237,7 @@
 
   // Work a reviewer sent back comes with their reasons: shown above the image until submitted.
   function showRework(rework) {
+    if (EDIT) return;
     $("wb-rework").hidden = !rework;
     if (!rework) return;
     $("wb-rework-reasons").replaceChildren(...rework.reasons.map((reason) => {
@@ -248,7 +257,7 @@
     labels.forEach((l) => { colours[l.name] = l.color; });
     // The local draft is written on every change, so it is never older than the one the
     // heartbeats took to the server.
-    const local = store.get(draftKey(a.id));
+    const local = EDIT ? null : store.get(draftKey(a.id));
     const source = local || a.draft || a.prefill || {};
     Object.assign(st, {
       a, busy: false, shapes: tidy(source.shapes), cls: source.class == null ? null : source.class,
@@ -265,10 +274,11 @@
     document.querySelectorAll("[data-tool]").forEach((b) => {
       b.hidden = b.dataset.tool === "select" ? !drawing.length : !drawing.includes(b.dataset.tool);
     });
-    if (!drawing.includes(st.tool)) st.tool = drawing[0] || "select";
+    // A reviewer mostly moves what is there: the editor of one annotation starts on select.
+    if (!drawing.includes(st.tool) && !(EDIT && drawing.length && st.tool === "select")) st.tool = drawing[0] || "select";
     buildLabels();
     buildClasses(tools.includes("classification") ? schema.classes || [] : null);
-    $("wb-project").textContent = `${a.project.name} · ${fmt(T.batch, { name: a.batch ? a.batch.name : "" })}`;
+    $("wb-project").textContent = a.title || `${a.project.name} · ${fmt(T.batch, { name: a.batch ? a.batch.name : "" })}`;
     showRework(a.rework);
     $("wb-instr-text").textContent = a.project.instructions || "";
     $("wb-instr-none").hidden = !!a.project.instructions;
@@ -288,10 +298,60 @@
     fitView();
     paintNow();
     status();
-    startBeat();
+    if (!EDIT) startBeat();
     stage.dataset.assignmentId = a.id;
     stage.dataset.loadedCount = String(++loaded);
     if (img) stage.dataset.ready = "1";
+    if (EDIT && a.errors) showErrors(a.errors, st.shapes.map((_, i) => i));
+  }
+
+  // ---- editing one given annotation (CFG.edit) ----
+  function openEdit() {
+    if (!EDIT || st.mode === "work" || st.mode === "loading") return;
+    if (st.a) { // opened before: as it was left, edits and all
+      st.busy = false;
+      shown(st.a);
+    } else {
+      setMode("loading");
+      begin(EDIT);
+    }
+    stage.focus({ preventScroll: true });
+  }
+
+  function leave() {
+    if (!EDIT || st.busy) return;
+    if (EDIT.leave) { window.location.href = EDIT.leave; return; }
+    drag = null;
+    setMode("closed");
+    note("");
+    root.dispatchEvent(new CustomEvent("wb-closed", { bubbles: true }));
+  }
+
+  // Back from the page cache after a save: the form is the host page's again.
+  function unput() {
+    const form = $(EDIT.form);
+    if (form) form.querySelectorAll("[data-wb-edit]").forEach((input) => input.remove());
+  }
+
+  // Posts the shapes through the host page's form, as a JSON text field beside EDIT.fields.
+  function saveEdit(out) {
+    const form = $(EDIT.form);
+    if (!form) return;
+    const put = (name, value) => {
+      const input = document.createElement("input");
+      input.dataset.wbEdit = "";
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      form.append(input);
+    };
+    unput();
+    st.busy = true;
+    setSave(T.sending);
+    Object.keys(EDIT.fields || {}).forEach((name) => put(name, EDIT.fields[name]));
+    put(EDIT.field, JSON.stringify({ shapes: out.shapes, class: st.cls }));
+    if (form.requestSubmit) form.requestSubmit();
+    else form.submit();
   }
 
   // ---- toolbar, lists ----
@@ -536,6 +596,7 @@
   function escape() {
     if (st.poly) st.poly = null;
     else if (st.kp >= 0 || st.kpNext) { st.kp = -1; st.kpNext = 0; }
+    else if (EDIT) return leave();
     else return select(-1);
     hint();
     draw();
@@ -1100,14 +1161,14 @@
   // Back to the image when a dialog closes, so the next Enter submits instead of
   // pressing the button that opened the dialog.
   document.querySelectorAll("dialog").forEach((dialog) => {
-    dialog.addEventListener("close", () => stage.focus({ preventScroll: true }));
+    dialog.addEventListener("close", () => { if (!EDIT || st.mode === "work") stage.focus({ preventScroll: true }); });
   });
 
   const ACTIONS = {
     undo, redo, submit, fit: fitView, hide: toggleHidden, vis: toggleVisibility, kpskip: advanceKp,
-    instr: () => openDialog("wb-instr"), help: () => openDialog("wb-help"), again: loadNext,
+    instr: () => openDialog("wb-instr"), help: () => openDialog("wb-help"), again: loadNext, leave,
     skip: () => {
-      if (st.mode !== "work") return;
+      if (st.mode !== "work" || EDIT) return;
       $("wb-skip-err").textContent = "";
       openDialog("wb-skip");
     },
@@ -1140,9 +1201,9 @@
   });
 
   const skipForm = $("wb-skip-form");
-  $("wb-skip-other").addEventListener("input", () => { skipForm.elements.reason.value = "other"; });
-  $("wb-skip-cancel").addEventListener("click", () => $("wb-skip").close());
-  skipForm.addEventListener("submit", (e) => {
+  if (skipForm) $("wb-skip-other").addEventListener("input", () => { skipForm.elements.reason.value = "other"; });
+  if (skipForm) $("wb-skip-cancel").addEventListener("click", () => $("wb-skip").close());
+  if (skipForm) skipForm.addEventListener("submit", (e) => {
     e.preventDefault();
     // Preset reasons go as stable codes (for counting); "other" as the annotator's words.
     let reason = skipForm.elements.reason.value;
@@ -1235,6 +1296,7 @@
     if (Date.now() - shownAt < 600 && !st.undo.length) return;
     act();
     const a = st.a, out = outgoing();
+    if (EDIT) return saveEdit(out);
     const body = { shapes: out.shapes, class: st.cls, time_spent_ms: Math.round(spent) };
     st.busy = true;
     setSave(T.sending);
@@ -1335,15 +1397,17 @@
     if (!outbox().length) return;
     flushOutbox().then((ok) => { if (ok && st.mode === "wait") loadNext(); });
   }
-  window.addEventListener("online", () => {
+  if (!EDIT) window.addEventListener("online", () => {
     link(true);
     retryOutbox();
     if (st.mode === "wait") loadNext();
   });
-  window.addEventListener("offline", () => link(false));
-  window.addEventListener("pagehide", () => { if (st.a && st.mode === "work") saveLocal(); });
-  setInterval(retryOutbox, 20000);
-  setInterval(status, 1000);
+  if (!EDIT) {
+    window.addEventListener("offline", () => link(false));
+    window.addEventListener("pagehide", () => { if (st.a && st.mode === "work") saveLocal(); });
+    setInterval(retryOutbox, 20000);
+    setInterval(status, 1000);
+  }
 
   // For browser tests and the curious: read-only state and the image -> page mapping.
   window.aidouWorkbench = {
@@ -1359,10 +1423,17 @@
       return { x: r.left + view.x + x * view.s, y: r.top + view.y + y * view.s };
     },
     scale: () => view.s,
+    open: openEdit,
   };
 
-  document.body.classList.add("wb-page");
   new ResizeObserver(resize).observe(stage);
+  if (EDIT) {
+    setMode("closed");
+    if (EDIT.open) openEdit();
+    window.addEventListener("pageshow", () => { st.busy = false; setSave(""); unput(); });
+    return;
+  }
+  document.body.classList.add("wb-page");
   forgetOldDrafts();
   link(navigator.onLine !== false);
   loadNext();

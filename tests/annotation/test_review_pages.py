@@ -178,11 +178,12 @@ def test_a_decision_on_reviewed_work_says_so_and_moves_on(client, reviewer, supe
     assert "already reviewed" in html and f'data-annotation="{work[1].pk}"' in html
 
 
-def test_fix_is_not_offered_by_the_page(client, reviewer, queued):
+def test_a_fix_without_shapes_is_refused(client, reviewer, queued):
+    # The fix itself is drawn in the editor: tests/annotation/test_review_fix.py.
     batch, work = queued
     client.force_login(reviewer)
     response = client.post(screen_url(batch), {"annotation": work[0].pk, "decision": "fix"})
-    assert response.status_code == 200 and not Review.objects.exists()
+    assert response.status_code == 400 and not Review.objects.exists()
 
 
 def test_an_empty_queue_says_so(client, reviewer, queued):
