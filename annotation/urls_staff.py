@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from annotation.views import batches, gold, labelling, reviews
+from annotation.views import batches, gold, labelling, quality, reviews
 
 urlpatterns = [
     path("work/", labelling.annotator_home, name="annotator-home"),
@@ -12,6 +12,10 @@ urlpatterns = [
     path("batches/<int:batch_id>/", batches.batch_detail, name="batch-detail"),
     path("batches/<int:batch_id>/status/", batches.batch_status_view, name="batch-status"),
     path("batches/<int:batch_id>/assignees/", batches.batch_assignees_view, name="batch-assignees"),
+    path("quality/", quality.quality_home, name="quality-home"),
+    path("quality/projects/<int:project_id>/", quality.quality_project, name="quality-project"),
+    path("quality/projects/<int:project_id>/recompute/", quality.quality_recompute, name="quality-recompute"),
+    path("quality/projects/<int:project_id>/annotators.csv", quality.quality_csv, name="quality-csv"),
     path("review/", reviews.review_home, name="review-home"),
     path("review/batches/<int:batch_id>/", reviews.review_batch, name="review-batch"),
     path("review/projects/<int:project_id>/gold/", gold.gold_list, name="gold-list"),

@@ -39,9 +39,11 @@ UNFINISHED_ITEM_STATES = (Item.Status.NEW, Item.Status.IN_PROGRESS, Item.Status.
 
 
 def project_done_check(*, project_id: int) -> bool:
-    """Once every item of the project is done, mark it done and tell the client's webhooks
-    (`project.done`), once. Called after the commit that finished an item, so the last of
+    """Once every item of the project is done, mark it done, tell the client's webhooks
+    (`project.done`), once, and start a quality recomputation (the final consensus,
+    weighted by quality). Called after the commit that finished an item, so the last of
     several finishing at once sees all of them done. True when it marked it now."""
+    from annotation.services.quality import quality_recompute_start
     from annotation.services.webhooks import webhook_event_emit
 
     if Item.objects.filter(project_id=project_id, status__in=UNFINISHED_ITEM_STATES).exists():
@@ -56,6 +58,7 @@ def project_done_check(*, project_id: int) -> bool:
             event="project.done",
             payload={"project": project.pk, "items": project.items.count(), "done_at": now.isoformat()},
         )
+        quality_recompute_start(project=project)
     return True
 
 

@@ -21,6 +21,7 @@ import statistics
 from collections.abc import Iterator
 
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -266,7 +267,15 @@ def _confusion(cells: dict[tuple[str, str], int]) -> dict:
 
 
 def _summary(project: Project, assessment: Assessment, snapshots: list[QualitySnapshot]) -> dict:
-    names = dict(Batch.objects.filter(pk__in=assessment.batches).values_list("pk", "name"))
+    reviewed = {
+        row["annotation__assignment__batch_id"]: row
+        for row in Review.objects.filter(item__project=project)
+        .values("annotation__assignment__batch_id")
+        .annotate(n=Count("id"), accepted=Count("id", filter=~Q(decision=Review.Decision.REJECT)))
+    }
+    batch_ids = set(assessment.batches) | set(reviewed)
+    names = dict(Batch.objects.filter(pk__in=batch_ids).values_list("pk", "name"))
+    no_pairs = {"pairs": 0, "f1_sum": 0.0, "items": 0}
     per_label: dict[str, dict] = {}
     for (given, consensus), count in assessment.shape_confusion.items():
         entry = per_label.setdefault(consensus, {"shapes": 0, "agreed": 0})
@@ -285,8 +294,13 @@ def _summary(project: Project, assessment: Assessment, snapshots: list[QualitySn
                 "name": names.get(batch_id, ""),
                 "items": figures["items"],
                 "mean_f1": round(figures["f1_sum"] / figures["pairs"], 4) if figures["pairs"] else None,
+                "reviewed": reviewed.get(batch_id, {}).get("n", 0),
+                "acceptance_rate": (
+                    round(reviewed[batch_id]["accepted"] / reviewed[batch_id]["n"], 4) if batch_id in reviewed else None
+                ),
             }
-            for batch_id, figures in sorted(assessment.batches.items())
+            for batch_id in sorted(batch_ids)
+            for figures in [assessment.batches.get(batch_id, no_pairs)]
         ],
         "labels": [
             {"label": label, "shapes": entry["shapes"], "agreed": round(entry["agreed"] / entry["shapes"], 4)}

@@ -11,6 +11,7 @@ from annotation.selectors import consensus_prefetch, current_annotations_prefetc
 from annotation.services.quality import quality_recompute_start
 from tests import factories
 from tests.annotation.factories import accepted_work, labelling_project
+from tests.test_celery_worker import celery_worker_process, wait_until_finished  # noqa: F401 - the fixture
 from workforce.models import Role
 
 RECOMPUTE = "/api/v1/quality/recompute/"
@@ -113,21 +114,6 @@ def test_assessment_scores_agreement_per_annotator_and_counts_label_confusion():
 # --- The job ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def crowd(centre):
-    """Three annotators of the centre, each with accepted work on every item of a
-    ten-item project; `careless` draws the wrong label and works in a second per item."""
-    project = labelling_project(items=12, overlap=3, reject_reasons=["wrong label"])
-    batch = Batch.objects.create(project=project, centre=centre, name="第一批")
-    people = [factories.UserFactory(username=name, centre=centre, roles=[Role.ANNOTATOR]) for name in ("li", "wang")]
-    careless = factories.UserFactory(username="zhao", centre=centre, roles=[Role.ANNOTATOR])
-    for n, item in enumerate(project.items.order_by("id")):
-        for person in people:
-            accepted_work(batch, item, person, shapes=[box("car", 10 + n, 10)], image_class="day", active_ms=20_000)
-        accepted_work(batch, item, careless, shapes=[box("truck", 12 + n, 10)], image_class="night", active_ms=1_000)
-    return project, batch, people, careless
-
-
 @pytest.mark.django_db
 def test_a_recomputation_stores_consensus_and_snapshots_and_flags_outliers(
     crowd, supervisor, django_capture_on_commit_callbacks, django_assert_max_num_queries
@@ -155,7 +141,14 @@ def test_a_recomputation_stores_consensus_and_snapshots_and_flags_outliers(
     assert snapshots[li.pk].flags == []
     assert snapshots[careless.pk].class_accuracy < 0.5 < snapshots[li.pk].class_accuracy
     assert job.summary["shape_confusion"] == {"labels": ["car", "truck"], "matrix": [[24, 12], [0, 0]]}
-    assert job.summary["batches"][0] == {"id": batch.pk, "name": "第一批", "items": 12, "mean_f1": 0.3333}
+    assert job.summary["batches"][0] == {
+        "id": batch.pk,
+        "name": "第一批",
+        "items": 12,
+        "mean_f1": 0.3333,
+        "reviewed": 0,
+        "acceptance_rate": None,
+    }
     assert job.summary["flagged"] == 1
 
     # Run again: the consensus is replaced, not doubled; a second snapshot per person is kept.
@@ -234,3 +227,15 @@ def test_the_api_starts_a_recomputation_and_reports_its_progress(
     assert api(outsider).get(f"/api/v1/quality/jobs/{body['id']}/").status_code == 404
     assert api(annotator).post(RECOMPUTE, {"project": project.pk}, format="json").status_code == 404
     assert api(supervisor).post(RECOMPUTE, {"project": "x"}, format="json").status_code == 400
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_recomputation_runs_on_a_real_worker(crowd, supervisor, celery_worker_process):  # noqa: F811
+    project = crowd[0]
+    # Autocommit here: the service's on-commit enqueue sends the task to the broker at once.
+    job = quality_recompute_start(project=project, created_by=supervisor)
+    wait_until_finished(job, celery_worker_process)
+    assert job.status == QualityJob.Status.SUCCEEDED, f"job still {job.status} {job.failure}"
+    assert ItemConsensus.objects.filter(item__project=project).count() == 12
+    assert QualitySnapshot.objects.filter(job=job).count() == 3

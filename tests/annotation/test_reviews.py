@@ -5,7 +5,16 @@ import json
 
 import pytest
 
-from annotation.models import Annotation, AnnotatorQuality, Assignment, Item, Review, WebhookDelivery
+from annotation.models import (
+    Annotation,
+    AnnotatorQuality,
+    Assignment,
+    Item,
+    ItemConsensus,
+    QualityJob,
+    Review,
+    WebhookDelivery,
+)
 from annotation.selectors import rejections_of
 from annotation.services import exports
 from annotation.services.assignments import assignment_next, assignment_submit
@@ -291,6 +300,11 @@ def test_project_done_goes_to_the_clients_webhooks_once(
     assert delivery.payload["project"] == project.pk and delivery.payload["items"] == 3
     project.refresh_from_db()
     assert project.done_at is not None
+    # The final consensus is computed, weighted by quality.
+    [job] = QualityJob.objects.filter(project=project)
+    assert (
+        job.status == QualityJob.Status.SUCCEEDED and ItemConsensus.objects.filter(item__project=project).count() == 3
+    )
     # Nothing finishes twice; new items make it not done again.
     assert project_done_check(project_id=project.pk) is False
     assert WebhookDelivery.objects.filter(event="project.done").count() == 1
