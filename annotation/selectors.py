@@ -434,6 +434,11 @@ def review_queue(actor, *, project_id=None, batch_id=None) -> QuerySet[Annotatio
     return qs.select_related("item", "annotator", "assignment__batch__project").order_by("id")
 
 
+def batch_has_annotation(batch: Batch, annotation_id: int) -> bool:
+    """Whether the annotation is work done in the batch (decided or not)."""
+    return Annotation.objects.filter(pk=annotation_id, assignment__batch=batch).exists()
+
+
 def review_queue_counts(actor) -> list[dict]:
     """Per batch the actor may see: how much work waits for review (one query)."""
     return list(

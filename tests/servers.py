@@ -44,9 +44,11 @@ def gunicorn_server(*, workers: int = 4, threads: int = 4):
         deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(f"{url}/accounts/login/", timeout=2)
+                # A worker's first request imports the app; on a loaded CI machine that
+                # takes seconds, so a slow answer is retried like a refused connection.
+                requests.get(f"{url}/accounts/login/", timeout=10)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("gunicorn did not start") from None
                 time.sleep(0.2)

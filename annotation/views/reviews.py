@@ -173,8 +173,8 @@ def review_batch(request, batch_id: int):
         return _screen(request, batch, queue, _pick(queue, request))
 
     annotation_id = request.POST.get("annotation", "")
-    if not annotation_id.isdigit():
-        raise Http404
+    if not annotation_id.isdigit() or not selectors.batch_has_annotation(batch, int(annotation_id)):
+        raise Http404  # this screen decides this batch's work only
     after = f"{reverse('review-batch', args=[batch.pk])}?after={annotation_id}"
     decision = request.POST.get("decision", "")
     reasons = request.POST.getlist("reasons")

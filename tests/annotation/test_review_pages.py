@@ -218,6 +218,9 @@ def test_annotation_of_another_batch_or_centre_is_404_in_this_batch(
     assert client.get(screen_url(batch, annotation=elsewhere.pk)).status_code == 404
     assert client.get(screen_url(batch, annotation="abc")).status_code == 404
     assert client.get(screen_url(other, annotation=elsewhere.pk)).status_code == 200
+    # Deciding it through this batch's screen is refused too, and decides nothing.
+    assert client.post(screen_url(batch), {"annotation": elsewhere.pk, "decision": "accept"}).status_code == 404
+    assert not Review.objects.filter(annotation=elsewhere).exists()
 
 
 def test_annotators_get_404_and_no_nav_link(client, annotator, queued):
