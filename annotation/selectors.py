@@ -568,6 +568,17 @@ def own_quality(annotator) -> list[dict]:
     return sorted(result, key=lambda row: row["project_name"])
 
 
+def quality_overall(rows: list[dict]) -> dict | None:
+    """One score over several projects' rows of `own_quality`: every observation counts
+    once, wherever it was made, with its Wilson interval. None for fewer than two rows."""
+    if len(rows) < 2:
+        return None
+    n = sum(row["observations"] for row in rows)
+    good = sum(row["score"] * row["observations"] for row in rows)
+    low, high = wilson_interval(good, n)
+    return {"score": round(good / n, 4), "observations": n, "interval": [round(low, 4), round(high, 4)]}
+
+
 def missed_gold_of(annotator, *, limit: int = 10) -> QuerySet[GoldResult]:
     """The gold items the annotator did not get fully right, newest first, each with the
     true answer and theirs, so they can see the difference."""

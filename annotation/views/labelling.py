@@ -19,6 +19,7 @@ def _annotator(request):
 @login_required
 def annotator_home(request):
     annotator = _annotator(request)
+    quality = selectors.own_quality(annotator)
     return render(
         request,
         "annotation/annotator_home.html",
@@ -26,7 +27,8 @@ def annotator_home(request):
             "stats": selectors.annotator_stats(annotator),
             "recent": selectors.annotator_recent_work(annotator, limit=20),
             "open_batches": selectors.annotator_open_batch_count(annotator),
-            "quality": selectors.own_quality(annotator),
+            "quality": quality,
+            "quality_overall": selectors.quality_overall(quality),
             "rejections": selectors.rejections_of(annotator)[:20],
             "missed_gold": [_gold_comparison(result) for result in selectors.missed_gold_of(annotator)],
         },

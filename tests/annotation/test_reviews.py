@@ -275,6 +275,19 @@ def test_annotators_see_their_quality_and_every_rejection_with_its_reasons(
     assert reason in html and "框要贴紧车身" in html and "Waiting for you: fix it" in html
     # Someone else's rejections never show.
     assert list(rejections_of(supervisor)) == []
+    assert page.context["quality_overall"] is None  # one project: its row says it all
+
+    # Work accepted in a second project: a row each, and one score over all of it.
+    other = labelling_project(items=1)
+    open_batch(supervisor, other, teams=[team])
+    redone = labelled(annotator)  # rework comes first: the image sent back, done again
+    assert redone.item_id == work[1].item_id
+    reviewing.post(decide_url(labelled(annotator).pk), {"decision": "accept"}, format="json")
+    page = client.get("/work/", HTTP_ACCEPT_LANGUAGE="en")
+    assert len(page.context["quality"]) == 2
+    overall = page.context["quality_overall"]
+    assert overall["score"] == round(2 / 3, 4) and overall["observations"] == 3
+    assert 'id="my-quality-overall"' in page.content.decode()
 
 
 @pytest.mark.django_db
