@@ -8,7 +8,7 @@ from annotation.models import Batch, ItemConsensus, QualityJob, QualitySnapshot
 from annotation.quality.assessment import Work, assess_project, quality_weight
 from annotation.quality.fusion import fuse_shapes, weighted_class
 from annotation.selectors import consensus_prefetch, current_annotations_prefetch, item_labels_for_export
-from annotation.services.quality import quality_recompute_start
+from annotation.services.quality import quality_flags, quality_recompute_start
 from tests import factories
 from tests.annotation.factories import accepted_work, labelling_project
 from tests.test_celery_worker import celery_worker_process, wait_until_finished  # noqa: F401 - the fixture
@@ -239,3 +239,20 @@ def test_a_recomputation_runs_on_a_real_worker(crowd, supervisor, celery_worker_
     assert job.status == QualityJob.Status.SUCCEEDED, f"job still {job.status} {job.failure}"
     assert ItemConsensus.objects.filter(item__project=project).count() == 12
     assert QualitySnapshot.objects.filter(job=job).count() == 3
+
+
+def test_flags_by_hand():
+    def snapshot(**fields):
+        values = {"items": 20, "median_seconds": 20.0, "agreement": 0.8, "agreement_n": 20, "score": 0.9}
+        return QualitySnapshot(**{**values, **fields})
+
+    medians = {"median_seconds": 30.0, "median_agreement": 0.85}
+    assert quality_flags(snapshot(), [1.0] * 20, **medians) == []
+    assert quality_flags(snapshot(median_seconds=11.0), [], **medians) == ["too_fast"]  # under 40% of 30 s
+    assert quality_flags(snapshot(median_seconds=13.0), [], **medians) == []
+    assert quality_flags(snapshot(median_seconds=5.0, items=9), [], **medians) == []  # too few items to tell
+    assert quality_flags(snapshot(agreement=0.6), [], **medians) == ["low_agreement"]  # 0.2 under the median
+    assert quality_flags(snapshot(agreement=0.45), [], median_seconds=None, median_agreement=None) == ["low_agreement"]
+    # The last observations are clearly worse than the record: 6 of 20 good, upper bound 0.52 < 0.9.
+    assert quality_flags(snapshot(), [1.0] * 6 + [0.0] * 14, **medians) == ["falling"]
+    assert quality_flags(snapshot(), [1.0] * 16 + [0.0] * 4, **medians) == []
