@@ -1,6 +1,6 @@
 """Client API routes (API.md). Each area registers its viewsets on the router here."""
 
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
 from annotation.api import batches, exports, projects, quality, reviews, webhooks, workbench
@@ -16,6 +16,11 @@ router.register("assignments", workbench.AssignmentViewSet, basename="assignment
 router.register("review-queue", reviews.ReviewQueueViewSet, basename="review-queue")
 
 urlpatterns = [
+    # First: an annotator calls these two for every image (fewer patterns tried before them).
+    path("assignments/next/", workbench.AssignmentNextView.as_view(), name="assignment-next"),
+    re_path(
+        r"^assignments/(?P<pk>[^/.]+)/submit/$", workbench.AssignmentSubmitView.as_view(), name="assignment-submit"
+    ),
     path("projects/<int:project_id>/items/", projects.ProjectItemList.as_view(), name="project-items"),
     path("projects/<int:project_id>/exports/", exports.ProjectExportCreate.as_view(), name="project-exports"),
     path("quality/annotators/", reviews.AnnotatorQualityView.as_view(), name="quality-annotators"),

@@ -2,12 +2,15 @@
 for annotators' browsers and tools, authenticated as the annotator."""
 
 from django.urls import reverse
+from django.utils import translation
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from annotation import selectors
 from annotation.models import Annotation, Assignment
@@ -165,35 +168,6 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def get_queryset(self):
         return selectors.assignments_of(self.request.user).select_related("item", "batch")
 
-    @extend_schema(
-        request=None,
-        responses={200: TaskSerializer, 204: OpenApiResponse(description="No work for you right now.")},
-    )
-    @action(detail=False, methods=["post"])
-    def next(self, request):
-        """The next image to label: your open lease, or a new one by priority, due date, age."""
-        offer = engine.assignment_next(annotator=request.user)
-        if offer is None:
-            return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(task_data(offer))
-
-    @extend_schema(
-        request=AnnotationInSerializer, responses={201: AnnotationOutSerializer, 200: AnnotationOutSerializer}
-    )
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        """Submit what you drew. Sending it again returns the stored annotation (200)."""
-        body = SubmissionMetaSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        stored, created = engine.assignment_submit(
-            annotator=request.user,
-            assignment_id=pk,
-            annotation={"shapes": request.data.get("shapes", []), "class": data["class"]},
-            client_time_ms=data["time_spent_ms"],
-        )
-        return Response(annotation_data(stored), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
-
     @extend_schema(request=SkipInSerializer, responses={200: AssignmentSerializer})
     @action(detail=True, methods=["post"])
     def skip(self, request, pk=None):
@@ -234,3 +208,97 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         if stored is None:
             raise NotFound
         return Response(AnnotationOutSerializer(stored).data)
+
+
+# ---------------------------------------------------------------------------- next and submit
+# Every annotator calls these two for every image all day, so they are views of their own
+# (not viewset actions) routed ahead of the rest of the API, with DRF's authentication,
+# permission, throttling, parsers and error handler as everywhere else, and nothing built
+# per request that can be built once. The answers, OPTIONS included, and the schema are
+# the ones the viewset's actions gave.
+
+# The Accept headers the workbench and tools send (or none): JSON without parsing them.
+_JSON_ACCEPTS = frozenset({None, "", "*/*", "application/json"})
+
+
+class _JSONFirstNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation, answering a plain JSON request without parsing its Accept header
+    (the same renderer and media type DRF would pick); anything else is negotiated."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        meta = request._request.META
+        if format_suffix is None and not meta.get("QUERY_STRING") and meta.get("HTTP_ACCEPT") in _JSON_ACCEPTS:
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
+
+_JSON_FIRST = _JSONFirstNegotiation()
+
+
+class _HotView(generics.GenericAPIView):
+    # As on AssignmentViewSet, whose actions these were: for OPTIONS, the browsable API and
+    # the schema (the id in the path); neither is read to answer a POST.
+    permission_classes = [IsAuthenticated]
+    serializer_class = AssignmentSerializer
+    queryset = Assignment.objects.none()
+
+    def get_content_negotiator(self):
+        return _JSON_FIRST
+
+
+# A bound SubmissionMetaSerializer per language judges every submission: building one per
+# request (deep-copying and binding its fields) cost more than the judging. run_validation
+# keeps no state on the instance, so sharing it is safe; per language because DRF's
+# min_value and max_length messages keep the text of the language they were first shown in.
+_submission_meta_serializers: dict[str | None, SubmissionMetaSerializer] = {}
+
+
+def _submission_meta(data) -> dict:
+    """SubmissionMetaSerializer(data=data).is_valid(raise_exception=True)'s validated data,
+    raising the same errors."""
+    language = translation.get_language()
+    serializer = _submission_meta_serializers.get(language)
+    if serializer is None:
+        serializer = _submission_meta_serializers.setdefault(language, SubmissionMetaSerializer())
+    try:
+        return serializer.run_validation(data)
+    except ValidationError as exc:
+        detail = exc.detail
+        if isinstance(detail, list) and len(detail) == 1 and getattr(detail[0], "code", None) == "null":
+            # Serializer.errors' wording for a body of `null`.
+            detail = {api_settings.NON_FIELD_ERRORS_KEY: [ErrorDetail("No data provided", code="null")]}
+        raise ValidationError(detail) from None
+
+
+class AssignmentNextView(_HotView):
+    @extend_schema(
+        request=None,
+        responses={200: TaskSerializer, 204: OpenApiResponse(description="No work for you right now.")},
+    )
+    def post(self, request):
+        """The next image to label: your open lease, or a new one by priority, due date, age."""
+        offer = engine.assignment_next(annotator=request.user)
+        if offer is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(task_data(offer))
+
+    name, description = "Next", post.__doc__  # what the viewset action said in OPTIONS
+
+
+class AssignmentSubmitView(_HotView):
+    @extend_schema(
+        request=AnnotationInSerializer,
+        responses={201: AnnotationOutSerializer, 200: AnnotationOutSerializer},
+    )
+    def post(self, request, pk=None):
+        """Submit what you drew. Sending it again returns the stored annotation (200)."""
+        data = _submission_meta(request.data)
+        stored, created = engine.assignment_submit(
+            annotator=request.user,
+            assignment_id=pk,
+            annotation={"shapes": request.data.get("shapes", []), "class": data["class"]},
+            client_time_ms=data["time_spent_ms"],
+        )
+        return Response(annotation_data(stored), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    name, description = "Submit", post.__doc__
