@@ -116,7 +116,7 @@ def test_a_supervisor_recomputes_and_reads_the_dashboard_in_chromium(page, live_
     page.goto(f"{live_server.url}/quality/")
     page.get_by_role("link", name=project.name).click()
     # Tests run Celery eagerly: the job has finished when the page comes back.
-    page.get_by_role("button", name="Recompute now").click()
+    page.locator("#quality-job button[type=submit]").click()  # 立即重算 / Recompute now
     page.wait_for_selector("#quality-annotators")
     assert page.locator(".q-flagged").count() == 1
     assert page.locator(".q-confusion").first.is_visible()
