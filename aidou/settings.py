@@ -116,6 +116,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_SERVER_SIDE_BINDING", True):
+    # Parameters bound by the server let psycopg prepare a statement a connection runs
+    # often (the engine's claim and submit run thousands of times), so PostgreSQL plans it
+    # once instead of on every call. Turn off behind a transaction-pooling pgbouncer.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the worker write while the web server reads; IMMEDIATE transactions take
     # the write lock up front so two writers wait instead of failing with "locked".
