@@ -610,6 +610,41 @@ def quality_projects_for(actor) -> QuerySet[Project]:
     return projects.distinct().order_by("-created_at", "-id")
 
 
+def quality_overall_by_annotator(actor) -> list[dict]:
+    """Each annotator's quality over all their projects (reviews and gold results; every
+    observation once), for centre staff: their centre's people (network admins: all).
+    Worst first, with the number of projects behind it. Three queries."""
+    if not policies.can_view_batches(actor):
+        return []
+    reviews = Review.objects.all()
+    golds = GoldResult.objects.all()
+    if not actor.is_network_admin:
+        reviews = reviews.filter(annotation__annotator__centre_id=actor.centre_id)
+        golds = golds.filter(annotator__centre_id=actor.centre_id)
+    people: dict[int, dict] = {}
+    rows = reviews.values("annotation__annotator_id").annotate(
+        projects=Count("item__project_id", distinct=True), **_REVIEW_OUTCOMES
+    )
+    for row in rows:
+        people[row["annotation__annotator_id"]] = row
+    gold_rows = golds.values("annotator_id").annotate(
+        gold_projects=Count("gold__item__project_id", distinct=True), gold_n=Count("id"), gold_sum=Sum("score")
+    )
+    for row in gold_rows:
+        people.setdefault(row["annotator_id"], {}).update(row)
+    names = dict(User.objects.filter(pk__in=people).values_list("pk", "name"))
+    result = [
+        {
+            "annotator": annotator_id,
+            "name": names.get(annotator_id) or "",
+            "projects": max(row.get("projects", 0), row.get("gold_projects", 0)),
+            **_quality_from_outcomes(row),
+        }
+        for annotator_id, row in people.items()
+    ]
+    return sorted(result, key=lambda row: (row["score"], row["annotator"]))
+
+
 def quality_jobs_visible_to(actor) -> QuerySet[QualityJob]:
     if not policies.can_view_batches(actor):
         return QualityJob.objects.none()

@@ -32,7 +32,13 @@ def _staff(request):
 @login_required
 def quality_home(request):
     actor = _staff(request)
-    return render(request, "annotation/quality_home.html", {"projects": selectors.quality_projects_for(actor)})
+    people = selectors.quality_overall_by_annotator(actor)
+    for person in people:
+        low, high = person["interval"]
+        person["bar"] = {"left": round(100 * low), "width": max(1, round(100 * (high - low)))}
+    return render(
+        request, "annotation/quality_home.html", {"projects": selectors.quality_projects_for(actor), "people": people}
+    )
 
 
 def _confusion_rows(confusion: dict) -> list[dict]:

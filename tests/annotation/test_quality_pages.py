@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from annotation.models import QualityJob
+from annotation.models import Batch, QualityJob
 from annotation.services.quality import quality_recompute_start
 from annotation.services.reviews import review_decide
 from tests import factories, test_browser
+from tests.annotation.factories import ItemFactory, accepted_work, labelling_project
 from tests.test_browser import CHROMIUM, SCREENS, log_in
 from workforce.models import Role
 
@@ -125,3 +126,36 @@ def test_a_supervisor_recomputes_and_reads_the_dashboard_in_chromium(page, live_
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / "quality.png"), full_page=True)
     assert errors == []
+
+
+@pytest.mark.django_db
+def test_the_quality_home_lists_each_annotator_over_all_projects_worst_first(
+    client, crowd, supervisor, centre, other_centre, django_assert_max_num_queries
+):
+    project, batch, (li, wang), careless = crowd
+    reviewer = factories.UserFactory(username="rv", centre=centre, roles=[Role.REVIEWER])
+    second = labelling_project(items=1)
+    second_batch = Batch.objects.create(project=second, centre=centre, name="第二批")
+    extra = accepted_work(second_batch, second.items.get(), li, shapes=[], review="queued")
+    for annotation in list(project.items.order_by("id")[0].annotations.all()) + [extra]:
+        annotation.review = "queued"
+        annotation.save()
+        if annotation.annotator_id == careless.pk:
+            review_decide(reviewer=reviewer, annotation_id=annotation.pk, decision="reject", reasons=["wrong label"])
+        else:
+            review_decide(reviewer=reviewer, annotation_id=annotation.pk, decision="accept")
+    # Someone of another centre with reviewed work: never listed here.
+    stranger = factories.UserFactory(username="far", name="far", centre=other_centre, roles=[Role.ANNOTATOR])
+    elsewhere = Batch.objects.create(project=second, centre=other_centre, name="外地")
+    theirs = accepted_work(elsewhere, ItemFactory(project=second), stranger, shapes=[], review="queued")
+    outsider_reviewer = factories.UserFactory(username="rv2", centre=other_centre, roles=[Role.REVIEWER])
+    review_decide(reviewer=outsider_reviewer, annotation_id=theirs.pk, decision="accept")
+
+    client.force_login(supervisor)
+    with django_assert_max_num_queries(12):
+        page = client.get("/quality/", HTTP_ACCEPT_LANGUAGE="en")
+    people = page.context["people"]
+    assert [row["name"] for row in people] == ["zhao", "li", "wang"]  # worst first; ties by id
+    li_row = people[1]
+    assert li_row["observations"] == 2 and li_row["projects"] == 2 and li_row["score"] == 1.0
+    assert people[0]["score"] == 0.0 and "far" not in page.content.decode()
