@@ -512,20 +512,33 @@ _REVIEW_OUTCOMES = {
 }
 
 
+def outcome_totals(row: dict) -> tuple[float, int]:
+    """(good, n) of a row of review outcomes and gold scores (`review_gold_outcomes`):
+    accept 1, send back 0, a fix its score, a gold item its score."""
+    good = row.get("accepted", 0) + (row.get("fix_score") or 0.0) + (row.get("gold_sum") or 0.0)
+    return good, row.get("observations", 0) + row.get("gold_n", 0)
+
+
+def outcome_rates(row: dict) -> dict:
+    """The mean gold score (`gold_f1`) and the acceptance rate of reviewed work (a fix
+    counts as accepted) of such a row; None where there is nothing to count."""
+    reviewed, gold_n = row.get("observations", 0), row.get("gold_n", 0)
+    accepted = row.get("accepted", 0) + row.get("fixed", 0)
+    return {
+        "gold_f1": round((row.get("gold_sum") or 0.0) / gold_n, 4) if gold_n else None,
+        "acceptance_rate": round(accepted / reviewed, 4) if reviewed else None,
+    }
+
+
 def _quality_from_outcomes(row: dict) -> dict:
     """Score and interval over review outcomes and gold scores together."""
-    reviewed = row.get("observations", 0)
-    gold_n, gold_sum = row.get("gold_n", 0), row.get("gold_sum") or 0.0
-    n = reviewed + gold_n
-    good = row.get("accepted", 0) + row.get("fix_score", 0.0) + gold_sum
+    good, n = outcome_totals(row)
     low, high = wilson_interval(good, n)
-    accepted = row.get("accepted", 0) + row.get("fixed", 0)
     return {
         "score": round(good / n, 4),
         "observations": n,
         "interval": [round(low, 4), round(high, 4)],
-        "gold_f1": round(gold_sum / gold_n, 4) if gold_n else None,
-        "acceptance_rate": round(accepted / reviewed, 4) if reviewed else None,
+        **outcome_rates(row),
     }
 
 

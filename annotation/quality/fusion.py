@@ -113,9 +113,9 @@ def cluster_shapes(
     clusters: list[Cluster] = []
     for kind in KINDS:
         of_kind: list[Cluster] = []  # clusters of this kind, in creation order
-        names = keypoint_names or sorted(
-            {name for work in works for s in work if s["type"] == kind == "keypoints" for name in s["points"]}
-        )
+        names = keypoint_names or []
+        if kind == "keypoints" and not names:
+            names = sorted({name for work in works for s in work if s["type"] == kind for name in s["points"]})
         for index in order:
             shapes = [s for s in works[index] if s["type"] == kind]
             if not shapes:

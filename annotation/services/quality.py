@@ -23,14 +23,12 @@ from collections.abc import Iterator
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
-from aidou.jobs import job_claim, job_fail, job_requeue
+from aidou.jobs import job_claim, job_fail
 from annotation.models import (
     Annotation,
     AnnotatorQuality,
     Batch,
-    Item,
     ItemConsensus,
     Project,
     QualityJob,
@@ -39,7 +37,7 @@ from annotation.models import (
 )
 from annotation.quality.assessment import Assessment, Work, assess_project
 from annotation.quality.scores import wilson_interval
-from annotation.selectors import ACCEPTED_REVIEWS, review_gold_outcomes
+from annotation.selectors import ACCEPTED_REVIEWS, outcome_rates, outcome_totals, review_gold_outcomes
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +66,6 @@ def quality_recompute_start(*, project: Project, created_by=None) -> QualityJob:
         project=project, created_by=created_by, language=translation.get_language() or "zh-hans"
     )
     transaction.on_commit(lambda: _enqueue(job.pk))
-    return job
-
-
-def quality_recompute_retry(*, job: QualityJob) -> QualityJob:
-    job_requeue(job, _enqueue, refusal=_("Only a failed recomputation, or one whose worker stopped, can be run again."))
     return job
 
 
@@ -110,14 +103,13 @@ class _Progress:
 
 def _run(job: QualityJob) -> None:
     project = job.project
-    items = Item.objects.filter(project=project, annotations__is_latest=True).distinct().count()
-    progress = _Progress(job, items)
     works = list(_accepted_work(project))
+    progress = _Progress(job, len({work.item_id for work in works}))
     progress.at(progress.phase)
     outcomes = review_gold_outcomes(project)
     assessment = assess_project(
         works,
-        {annotator: _good_and_n(row) for annotator, row in outcomes.items()},
+        {annotator: outcome_totals(row) for annotator, row in outcomes.items()},
         iou_threshold=project.iou_threshold,
         keypoint_names=project.label_schema.get("keypoints") or None,
         progress=lambda done: progress.at(progress.phase + done),
@@ -161,33 +153,24 @@ def _accepted_work(project: Project) -> Iterator[Work]:
         yield Work(annotation_id, item_id, annotator_id, batch_id, shapes, image_class, active_ms)
 
 
-def _good_and_n(row: dict) -> tuple[float, int]:
-    good = row.get("accepted", 0) + (row.get("fix_score") or 0.0) + (row.get("gold_sum") or 0.0)
-    return good, row.get("observations", 0) + row.get("gold_n", 0)
-
-
 def _write_consensus(job: QualityJob, project: Project, assessment: Assessment, now) -> None:
     ItemConsensus.objects.filter(item__project=project).delete()
-    rows = (
-        ItemConsensus(
-            item_id=item_id,
-            job=job,
-            shapes=found["shapes"],
-            image_class=found["class"],
-            annotators=found["annotators"],
-            agreement=found["agreement"],
-            basis=found["basis"],
-            computed_at=now,
-        )
-        for item_id, found in assessment.consensus.items()
+    ItemConsensus.objects.bulk_create(
+        (
+            ItemConsensus(
+                item_id=item_id,
+                job=job,
+                shapes=found["shapes"],
+                image_class=found["class"],
+                annotators=found["annotators"],
+                agreement=found["agreement"],
+                basis=found["basis"],
+                computed_at=now,
+            )
+            for item_id, found in assessment.consensus.items()
+        ),
+        batch_size=WRITE_BATCH,
     )
-    batch: list[ItemConsensus] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == WRITE_BATCH:
-            ItemConsensus.objects.bulk_create(batch)
-            batch = []
-    ItemConsensus.objects.bulk_create(batch)
 
 
 def _snapshots(job: QualityJob, assessment: Assessment, outcomes: dict[int, dict], now) -> list[QualitySnapshot]:
@@ -201,11 +184,10 @@ def _snapshots(job: QualityJob, assessment: Assessment, outcomes: dict[int, dict
     for annotator_id in sorted(people):
         row = outcomes.get(annotator_id, {})
         figures = assessment.annotators.get(annotator_id)
-        good, n = _good_and_n(row)
+        good, n = outcome_totals(row)
         if figures is not None and figures.agreement_n:
             good, n = good + figures.agreement_sum, n + figures.agreement_n
         low, high = wilson_interval(good, n)
-        reviewed, gold_n = row.get("observations", 0), row.get("gold_n", 0)
         snapshot = QualitySnapshot(
             job=job,
             project=job.project,
@@ -215,10 +197,9 @@ def _snapshots(job: QualityJob, assessment: Assessment, outcomes: dict[int, dict
             observations=n,
             low=round(low, 4) if n else None,
             high=round(high, 4) if n else None,
-            reviewed=reviewed,
-            acceptance_rate=round((row.get("accepted", 0) + row.get("fixed", 0)) / reviewed, 4) if reviewed else None,
-            gold_n=gold_n,
-            gold_f1=round(row["gold_sum"] / gold_n, 4) if gold_n else None,
+            reviewed=row.get("observations", 0),
+            gold_n=row.get("gold_n", 0),
+            **outcome_rates(row),
             agreement=round(figures.agreement, 4) if figures and figures.agreement is not None else None,
             agreement_n=figures.agreement_n if figures else 0,
             class_accuracy=figures.class_accuracy if figures else None,

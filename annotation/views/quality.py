@@ -29,13 +29,17 @@ def _staff(request):
     return request.user
 
 
+def _interval_bar(low: float, high: float) -> dict:
+    """Where an interval's bar starts and how wide it is, in percent of 0..1."""
+    return {"left": round(100 * low), "width": max(1, round(100 * (high - low)))}
+
+
 @login_required
 def quality_home(request):
     actor = _staff(request)
     people = selectors.quality_overall_by_annotator(actor)
     for person in people:
-        low, high = person["interval"]
-        person["bar"] = {"left": round(100 * low), "width": max(1, round(100 * (high - low)))}
+        person["bar"] = _interval_bar(*person["interval"])
     return render(
         request, "annotation/quality_home.html", {"projects": selectors.quality_projects_for(actor), "people": people}
     )
@@ -76,10 +80,7 @@ def quality_project(request, project_id: int):
     for snapshot in snapshots:
         snapshot.flag_names = [FLAG_NAMES.get(flag, flag) for flag in snapshot.flags]
         if snapshot.low is not None and snapshot.high is not None:
-            snapshot.bar = {
-                "left": round(100 * snapshot.low),
-                "width": max(1, round(100 * (snapshot.high - snapshot.low))),
-            }
+            snapshot.bar = _interval_bar(snapshot.low, snapshot.high)
     wanted = request.GET.get("annotator", "")
     selected = next((s for s in snapshots if str(s.annotator_id) == wanted), None)
     chart, project_trend, person_trend = _trend_chart(actor, project, selected.annotator_id if selected else None)
