@@ -14,6 +14,7 @@ _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_LABELS = 200
 MAX_SHAPES = 2000
 MAX_POLYGON_POINTS = 1000
+_LARGEST = 1e15
 
 
 class SchemaError(ValueError):
@@ -93,7 +94,10 @@ def clean_label_schema(schema) -> dict:
 
 
 def _number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and isfinite(value)
+    # JSON's numbers are exactly int or float (bool is neither). An int too large for a
+    # float (isfinite and float() would overflow on a 400-digit one) is no coordinate.
+    kind = type(value)
+    return (kind is float and isfinite(value)) or (kind is int and -_LARGEST < value < _LARGEST)
 
 
 def clean_annotation(annotation, schema: dict, *, width: int, height: int) -> dict:
@@ -113,6 +117,18 @@ def clean_annotation(annotation, schema: dict, *, width: int, height: int) -> di
 
     def inside(x, y) -> bool:
         return _number(x) and _number(y) and 0 <= x <= width and 0 <= y <= height
+
+    def polygon_points(points) -> list | None:
+        # Checked and rounded in one pass: every submission's polygons go through here.
+        cleaned = []
+        for point in points:
+            if type(point) not in (list, tuple) or len(point) != 2:
+                return None
+            x, y = point
+            if not inside(x, y):
+                return None
+            cleaned.append([round(x, 2), round(y, 2)])
+        return cleaned
 
     cleaned_shapes = []
     for index, shape in enumerate(shapes):
@@ -158,12 +174,10 @@ def clean_annotation(annotation, schema: dict, *, width: int, height: int) -> di
                 fail(_("A polygon needs at least 3 points."))
             elif len(points) > MAX_POLYGON_POINTS:
                 fail(_("At most %(n)d points in a polygon.") % {"n": MAX_POLYGON_POINTS})
-            elif not all(isinstance(p, list | tuple) and len(p) == 2 and inside(*p) for p in points):
+            elif (polygon := polygon_points(points)) is None:
                 fail(_("Every polygon point is [x, y] inside the %(w)d×%(h)d image.") % {"w": width, "h": height})
             else:
-                cleaned_shapes.append(
-                    {"type": "polygon", "label": label, "points": [[round(x, 2), round(y, 2)] for x, y in points]}
-                )
+                cleaned_shapes.append({"type": "polygon", "label": label, "points": polygon})
         else:
             points = shape.get("points")
             if not isinstance(points, dict) or not points:

@@ -150,6 +150,12 @@ def test_submit_stores_exactly_what_was_drawn_and_counts_toward_the_item(api, su
         ([{"type": "bbox", "label": "car", "x": 600, "y": 10, "w": 100, "h": 10}], None, "shapes[0]"),
         ([{"type": "bbox", "label": "tree", "x": 1, "y": 1, "w": 10, "h": 10}], None, "shapes[0]"),
         ([{"type": "polygon", "label": "car", "points": [[1, 1], [5, 5]]}], None, "shapes[0]"),
+        ([{"type": "polygon", "label": "car", "points": [[1, 1], [5, 5], [1, 5, 0]]}], None, "shapes[0]"),
+        ([{"type": "polygon", "label": "car", "points": [[1, 1], [5, 5], ["1", 5]]}], None, "shapes[0]"),
+        ([{"type": "bbox", "label": "car", "x": True, "y": 1, "w": 10, "h": 10}], None, "shapes[0]"),
+        # A 400-digit number (no float holds it) is a 400 like any bad coordinate, not a 500.
+        ([{"type": "bbox", "label": "car", "x": 10**400, "y": 1, "w": 10, "h": 10}], None, "shapes[0]"),
+        ([{"type": "polygon", "label": "car", "points": [[1, 1], [5, 5], [-(10**400), 5]]}], None, "shapes[0]"),
         ([{"type": "keypoints", "label": "person", "points": {"tail": [1, 1, 2]}}], None, "shapes[0]"),
         ([], "dusk", "class"),
         ("not a list", None, "shapes"),
