@@ -6,8 +6,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from aidou.health import healthz
 
 api_v1 = [
-    path("", include("workforce.api.urls")),
+    # Annotation first: its workbench routes (next, submit) are the most called of all, and
+    # Django tries patterns in order.
     path("", include("annotation.api.urls")),
+    path("", include("workforce.api.urls")),
     path("", include("certification.api.urls")),
     path("", include("childcare.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,24 +1,47 @@
 """The workbench API (API.md, Workbench): next task, submit, skip, heartbeat. Internal:
 for annotators' browsers and tools, authenticated as the annotator."""
 
-from django.urls import reverse
+import json
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework.authentication import CSRFCheck
 from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.utils.encoders import JSONEncoder as DRFJSONEncoder
 
+from aidou.errors import DomainError
+from aidou.throttling import person_throttle_allows
 from annotation import selectors
 from annotation.models import Annotation, Assignment
 from annotation.services import assignments as engine
+from annotation.services.api_keys import KEY_PREFIX as API_KEY_PREFIX
+from workforce.api.auth import user_by_token
+from workforce.models import User
 
 
 def _image_url(item_id: int) -> str:
-    return reverse("item-image", args=[item_id])
+    """reverse("item-image", args=[item_id]), from the URL reversed once per script prefix
+    (`next` hands out two of these for every image)."""
+    prefix = get_script_prefix()
+    template = _image_url_templates.get(prefix)
+    if template is None:
+        url = reverse("item-image", args=[_PLACEHOLDER_ID])
+        template = _image_url_templates.setdefault(prefix, url.replace(str(_PLACEHOLDER_ID), "{}"))
+    return template.format(item_id)
+
+
+_PLACEHOLDER_ID = 4_294_967_291
+_image_url_templates: dict[str, str] = {}
 
 
 class SubmissionMetaSerializer(serializers.Serializer):
@@ -211,14 +234,121 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 
 # ---------------------------------------------------------------------------- next and submit
-# Every annotator calls these two for every image all day, so they are views of their own
-# (not viewset actions) routed ahead of the rest of the API, with DRF's authentication,
-# permission, throttling, parsers and error handler as everywhere else, and nothing built
-# per request that can be built once. The answers, OPTIONS included, and the schema are
-# the ones the viewset's actions gave.
+# Every annotator calls these two for every image all day. Their common case (a POST for
+# JSON from an active person with a staff token, or with a session and its CSRF token,
+# within the throttle, with a well-formed JSON body) is answered by a plain function:
+# DRF's per-request machinery (its Request, authenticator, parser and throttle objects,
+# negotiation, the Response's rendering) cost about as much Python as the engine's own
+# work. Anything else is left to the DRF views below, which answer it as everywhere else
+# in the API, so the answers are the same either way (tests/annotation/
+# test_workbench_hot_path.py checks both roads); the views also carry the schema.
 
 # The Accept headers the workbench and tools send (or none): JSON without parsing them.
 _JSON_ACCEPTS = frozenset({None, "", "*/*", "application/json"})
+_JSON_BODIES = frozenset({"application/json", "application/json; charset=utf-8"})
+_ENCODER = DRFJSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))  # as DRF's JSONRenderer
+
+
+def _common_caller(request) -> User | None:
+    """The person making a common-case call, or None when DRF should answer it."""
+    meta = request.META
+    if request.method != "POST" or meta.get("QUERY_STRING") or meta.get("HTTP_ACCEPT") not in _JSON_ACCEPTS:
+        return None
+    header = meta.get("HTTP_AUTHORIZATION")
+    if header is not None:
+        keyword, _space, key = header.partition(" ")
+        if keyword != "Token" or not key or " " in key or key.startswith(API_KEY_PREFIX):
+            return None  # other schemes, client keys and malformed headers: DRF's answers
+        user = user_by_token(key)
+        if user is None or not user.is_active:
+            return None
+        request.user = user  # as DRF's Request does, for whatever reads it afterwards
+    else:
+        user = request.user  # the session's
+        if not user.is_active or _csrf_refused(request):
+            return None
+    return user if person_throttle_allows(user) else None
+
+
+def _csrf_refused(request) -> bool:
+    # DRF's SessionAuthentication.enforce_csrf: a session caller's POST needs its CSRF token.
+    check = CSRFCheck(lambda request: None)
+    check.process_request(request)
+    return check.process_view(request, None, (), {}) is not None
+
+
+def _json_body(request) -> dict | None:
+    """The request's JSON object, or None when it is not one DRF would read the same way
+    (no body, another content type, too large, not UTF-8 JSON, not an object)."""
+    meta = request.META
+    if meta.get("CONTENT_TYPE") not in _JSON_BODIES:
+        return None
+    try:
+        length = int(meta.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if length <= 0 or (limit is not None and length > limit):
+        return None
+    try:
+        data = json.loads(request.body.decode("utf-8"), parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _refuse_constant(name):
+    raise ValueError(name)  # NaN and Infinity: DRF's strict JSON refuses them
+
+
+def _json_response(data, status_code: int = 200) -> HttpResponse:
+    body = _ENCODER.encode(data).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return _with_view_headers(HttpResponse(body.encode(), content_type="application/json", status=status_code))
+
+
+def _with_view_headers(response: HttpResponse) -> HttpResponse:
+    # What DRF's finalize_response adds (before the middleware adds theirs).
+    response["Allow"] = "POST, OPTIONS"
+    response["Vary"] = "Accept"
+    return response
+
+
+def _next_common_case(request) -> HttpResponse | None:
+    annotator = _common_caller(request)
+    if annotator is None:
+        return None
+    try:
+        offer = engine.assignment_next(annotator=annotator)
+    except DomainError as exc:
+        return _json_response(exc.as_data(), exc.status_code)
+    if offer is None:
+        response = _with_view_headers(HttpResponse(status=status.HTTP_204_NO_CONTENT))
+        del response["Content-Type"]
+        return response
+    return _json_response(task_data(offer))
+
+
+def _submit_common_case(request, pk=None) -> HttpResponse | None:
+    annotator = _common_caller(request)
+    if annotator is None:
+        return None
+    data = _json_body(request)
+    if data is None:
+        return None
+    try:
+        meta = _submission_meta(data)
+    except ValidationError:
+        return None
+    try:
+        stored, created = engine.assignment_submit(
+            annotator=annotator,
+            assignment_id=pk,
+            annotation={"shapes": data.get("shapes", []), "class": meta["class"]},
+            client_time_ms=meta["time_spent_ms"],
+        )
+    except DomainError as exc:
+        return _json_response(exc.as_data(), exc.status_code)
+    return _json_response(annotation_data(stored), status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class _JSONFirstNegotiation(DefaultContentNegotiation):
@@ -241,9 +371,25 @@ class _HotView(generics.GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = AssignmentSerializer
     queryset = Assignment.objects.none()
+    common_case: Callable[..., HttpResponse | None]
 
     def get_content_negotiator(self):
         return _JSON_FIRST
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        drf_view = super().as_view(**initkwargs)
+        common_case = cls.common_case
+
+        def view(request, *args, **kwargs):
+            response = common_case(request, *args, **kwargs)
+            return drf_view(request, *args, **kwargs) if response is None else response
+
+        # What DRF's view carries (the schema generator reads cls), and its CSRF exemption:
+        # the common case enforces CSRF for session callers as DRF does.
+        view.__dict__.update(drf_view.__dict__)
+        view.__name__, view.__doc__ = drf_view.__name__, drf_view.__doc__
+        return view
 
 
 # A bound SubmissionMetaSerializer per language judges every submission: building one per
@@ -271,6 +417,8 @@ def _submission_meta(data) -> dict:
 
 
 class AssignmentNextView(_HotView):
+    common_case = staticmethod(_next_common_case)
+
     @extend_schema(
         request=None,
         responses={200: TaskSerializer, 204: OpenApiResponse(description="No work for you right now.")},
@@ -286,6 +434,8 @@ class AssignmentNextView(_HotView):
 
 
 class AssignmentSubmitView(_HotView):
+    common_case = staticmethod(_submit_common_case)
+
     @extend_schema(
         request=AnnotationInSerializer,
         responses={201: AnnotationOutSerializer, 200: AnnotationOutSerializer},

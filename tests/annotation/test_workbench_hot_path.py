@@ -1,7 +1,7 @@
 """`next` and `submit` as real clients call them: a browser's session with its CSRF token,
-a tool's staff token, and the error answers DRF gives everywhere else (they are plain
-APIViews routed ahead of the rest of the API, so these are checked here end to end, not
-through APIClient.force_authenticate)."""
+a tool's staff token, and the error answers DRF gives everywhere else. Their common case
+is answered without DRF and the rest by DRF views (annotation/api/workbench.py), so these
+are checked here end to end, not through APIClient.force_authenticate."""
 
 import json
 
@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 from rest_framework.authtoken.models import Token
+from rest_framework.views import APIView
 
 from aidou.throttling import PrincipalRateThrottle
 from annotation.models import Annotation
@@ -177,3 +178,38 @@ def colleague(centre, hr, team):
     person = factories.worker(actor=hr, centre=centre, name="李红")
     team.members.add(person)
     return person
+
+
+@pytest.mark.django_db
+def test_the_common_case_skips_drf_and_everything_else_goes_through_it(annotator, colleague, work, token, monkeypatch):
+    through_drf = []
+    dispatch = APIView.dispatch
+
+    def counted(view, request, *args, **kwargs):
+        through_drf.append(request.path)
+        return dispatch(view, request, *args, **kwargs)
+
+    monkeypatch.setattr(APIView, "dispatch", counted)
+    task = tool(token).post(NEXT, HTTP_ACCEPT="application/json").json()
+    assert post_json(tool(token), submit_url(task["id"]), BOX).status_code == 201
+    assert post_json(tool(token), submit_url(task["id"]), BOX).status_code == 200  # a retry
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(colleague)
+    browser.cookies["csrftoken"] = CSRF
+    theirs = browser.post(NEXT, HTTP_X_CSRFTOKEN=CSRF).json()
+    assert post_json(browser, submit_url(theirs["id"]), BOX, HTTP_X_CSRFTOKEN=CSRF).status_code == 201
+    # Someone else's work and a conflict are answered on the common road too.
+    assert post_json(tool(token), submit_url(theirs["id"]), BOX).status_code == 404
+    assert through_drf == []
+
+    unusual = [
+        tool(token).post(NEXT, HTTP_ACCEPT="text/html"),  # the browsable API
+        tool(token).post(NEXT + "?format=json"),
+        tool("wrong").post(NEXT),
+        browser.post(NEXT),  # no CSRF token
+        post_json(tool(token), submit_url(task["id"]), [BOX]),  # not an object
+        tool(token).post(submit_url(task["id"]), b"", content_type="application/json"),
+        post_json(tool(token), submit_url(task["id"]), {"time_spent_ms": -1}),  # DRF's field errors
+    ]
+    assert [response.status_code for response in unusual] == [200, 200, 401, 403, 400, 200, 400]
+    assert len(through_drf) == len(unusual)
