@@ -116,7 +116,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_SERVER_SIDE_BINDING", True):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that needs no round trip while a connection is
+    # busy (aidou/db/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "aidou.db.postgresql"
+if DATABASES["default"]["ENGINE"] == "aidou.db.postgresql" and env_bool("DB_SERVER_SIDE_BINDING", True):
     # Parameters bound by the server let psycopg prepare a statement a connection runs
     # often (the engine's claim and submit run thousands of times), so PostgreSQL plans it
     # once instead of on every call. Turn off behind a transaction-pooling pgbouncer.
