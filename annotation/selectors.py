@@ -366,31 +366,39 @@ def annotator_recent_work(annotator, *, limit: int = 20) -> list[Assignment]:
     )  # fmt: skip
 
 
+OPEN_BATCH_COLUMNS = ("id", "name", "priority", "due", "project_id", "lease_minutes", "gold_rate", "named", "team")
+
+
+def open_batches_sql(*, as_json: bool = False) -> str:
+    """open_batches_for's statement; one parameter, the annotator's id, as `%(me)s`. With
+    `as_json` (PostgreSQL) the batches come as one JSON array of arrays (OPEN_BATCH_COLUMNS,
+    in order), for the engine to read inside a statement of its own."""
+    batch, project = Batch._meta.db_table, Project._meta.db_table
+    named, teams = Batch.annotators.through._meta.db_table, Batch.teams.through._meta.db_table
+    members = User.teams.through._meta.db_table
+    columns = f"""b.id, b.name, b.priority, b.due, b.project_id, p.lease_minutes, p.gold_rate,
+        EXISTS (SELECT 1 FROM {named} n WHERE n.batch_id = b.id AND n.user_id = %(me)s),
+        (SELECT bt.team_id FROM {teams} bt JOIN {members} m ON m.team_id = bt.team_id
+          WHERE bt.batch_id = b.id AND m.user_id = %(me)s ORDER BY bt.team_id LIMIT 1)"""  # noqa: S608
+    order = "b.priority DESC, b.due IS NULL, b.due, b.created_at, b.id"
+    head = f"SELECT json_agg(json_build_array({columns}) ORDER BY {order})" if as_json else f"SELECT {columns}"
+    return f"""{head}
+        FROM {batch} b JOIN {project} p ON p.id = b.project_id
+        WHERE b.status = '{Batch.Status.OPEN}' AND p.status = '{Project.Status.ACTIVE}' AND b.id IN (
+            SELECT n.batch_id FROM {named} n WHERE n.user_id = %(me)s
+            UNION
+            SELECT bt.batch_id FROM {teams} bt JOIN {members} m ON m.team_id = bt.team_id WHERE m.user_id = %(me)s)
+        {"" if as_json else f"ORDER BY {order}"}
+    """  # noqa: S608 - table names and statuses come from the models, the id is bound
+
+
 def open_batches_for(annotator: User) -> list[dict]:
     """The batches the annotator may draw work from now, in the order work is handed out
     (priority, then due date, then age), each with how it reaches them: `named` or
     through `team`. One statement: it runs on every `next`, so it is written out."""
-    batch, project = Batch._meta.db_table, Project._meta.db_table
-    named, teams = Batch.annotators.through._meta.db_table, Batch.teams.through._meta.db_table
-    members = User.teams.through._meta.db_table
-    sql = f"""
-        SELECT b.id, b.name, b.priority, b.due, b.project_id, p.lease_minutes, p.gold_rate,
-               EXISTS (SELECT 1 FROM {named} n WHERE n.batch_id = b.id AND n.user_id = %s) AS named,
-               (SELECT bt.team_id FROM {teams} bt JOIN {members} m ON m.team_id = bt.team_id
-                 WHERE bt.batch_id = b.id AND m.user_id = %s ORDER BY bt.team_id LIMIT 1) AS team
-        FROM {batch} b JOIN {project} p ON p.id = b.project_id
-        WHERE b.status = %s AND p.status = %s AND b.id IN (
-            SELECT n.batch_id FROM {named} n WHERE n.user_id = %s
-            UNION
-            SELECT bt.batch_id FROM {teams} bt JOIN {members} m ON m.team_id = bt.team_id WHERE m.user_id = %s)
-        ORDER BY b.priority DESC, b.due IS NULL, b.due, b.created_at, b.id
-    """  # noqa: S608 - table names come from the models, values are bound
-    me: int = annotator.pk
-    params: list[int | str] = [me, me, str(Batch.Status.OPEN), str(Project.Status.ACTIVE), me, me]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        columns = ["id", "name", "priority", "due", "project_id", "lease_minutes", "gold_rate", "named", "team"]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        cursor.execute(open_batches_sql(), {"me": annotator.pk})
+        return [dict(zip(OPEN_BATCH_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
 
 
 def annotator_open_batch_count(annotator) -> int:
