@@ -2,6 +2,7 @@
 principal) and returns only what it may see: a client sees its own organisation's data,
 a network admin everything, anyone else nothing. Foreign ids are "not found"."""
 
+import functools
 from datetime import datetime, time, timedelta
 
 from django.db import connection
@@ -369,6 +370,7 @@ def annotator_recent_work(annotator, *, limit: int = 20) -> list[Assignment]:
 OPEN_BATCH_COLUMNS = ("id", "name", "priority", "due", "project_id", "lease_minutes", "gold_rate", "named", "team")
 
 
+@functools.cache  # the statement depends on nothing but the models
 def open_batches_sql(*, as_json: bool = False) -> str:
     """open_batches_for's statement; one parameter, the annotator's id, as `%(me)s`. With
     `as_json` (PostgreSQL) the batches come as one JSON array of arrays (OPEN_BATCH_COLUMNS,

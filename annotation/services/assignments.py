@@ -12,6 +12,7 @@ Correctness rests on the database, not on luck:
   order, so no deadlocks between a submit and a take-over).
 """
 
+import functools
 import json
 import random
 from dataclasses import dataclass
@@ -159,8 +160,9 @@ FROM workforce_user u WHERE u.id = %(me)s{lock}
 """
 
 
-def _annotator_sql() -> str:
-    if connection.vendor == "postgresql":
+@functools.cache
+def _annotator_sql(vendor: str) -> str:
+    if vendor == "postgresql":
         return _ANNOTATOR_SQL.format(batches=f",\n({open_batches_sql(as_json=True)})", lock=" FOR NO KEY UPDATE OF u")
     return _ANNOTATOR_SQL.format(batches="", lock="")
 
@@ -263,9 +265,11 @@ def assignment_next(*, annotator: User) -> Offer | None:
     with transaction.atomic(), connection.cursor() as cursor:
         leased, rework = str(Assignment.Status.LEASED), str(Assignment.Status.REWORK)
         cursor.execute(
-            _annotator_sql(), {"role": str(Role.ANNOTATOR), "leased": leased, "rework": rework, "me": annotator.pk}
+            _annotator_sql(connection.vendor),
+            {"role": str(Role.ANNOTATOR), "leased": leased, "rework": rework, "me": annotator.pk},
         )
-        may_label, current_id, *batches_json = cursor.fetchone()
+        mine = cursor.fetchone()
+        may_label, current_id = mine[0], mine[1]
         if not may_label:
             raise PermissionDenied(_("Only annotators take tasks."))
         if current_id is not None:
@@ -278,8 +282,8 @@ def assignment_next(*, annotator: User) -> Offer | None:
             if _renew_lapsed_lease(current, now):
                 return current
 
-        if batches_json:
-            batches = [dict(zip(OPEN_BATCH_COLUMNS, row, strict=True)) for row in _json(batches_json[0]) or []]
+        if len(mine) > 2:  # PostgreSQL: the open batches came with the row, as JSON (null for none)
+            batches = [dict(zip(OPEN_BATCH_COLUMNS, values, strict=True)) for values in _json(mine[2]) or []]
         else:
             batches = open_batches_for(annotator)
         for batch in batches:
