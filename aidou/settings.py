@@ -121,10 +121,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # busy (aidou/db/postgresql/base.py).
     DATABASES["default"]["ENGINE"] = "aidou.db.postgresql"
 if DATABASES["default"]["ENGINE"] == "aidou.db.postgresql" and env_bool("DB_SERVER_SIDE_BINDING", True):
-    # Parameters bound by the server let psycopg prepare a statement a connection runs
-    # often (the engine's claim and submit run thousands of times), so PostgreSQL plans it
-    # once instead of on every call. Turn off behind a transaction-pooling pgbouncer.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    # Parameters bound by the server, and psycopg preparing a statement once a connection
+    # has run it 5 times (Django turns preparing off by default), so PostgreSQL plans the
+    # engine's statements once per connection instead of on every call: planning was half
+    # of PostgreSQL's CPU per next + submit (docs/decisions/0004). Turn both off behind a
+    # pgbouncer older than 1.21 in transaction mode (DB_SERVER_SIDE_BINDING=0).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the worker write while the web server reads; IMMEDIATE transactions take
     # the write lock up front so two writers wait instead of failing with "locked".
