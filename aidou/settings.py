@@ -125,7 +125,7 @@ if DATABASES["default"]["ENGINE"] == "aidou.db.postgresql" and env_bool("DB_SERV
     # has run it 5 times (Django turns preparing off by default), so PostgreSQL plans the
     # engine's statements once per connection instead of on every call: planning was half
     # of PostgreSQL's CPU per next + submit (docs/decisions/0004). Turn both off behind a
-    # pgbouncer older than 1.21 in transaction mode (DB_SERVER_SIDE_BINDING=0).
+    # pgbouncer older than 1.22 in transaction mode (DB_SERVER_SIDE_BINDING=0).
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the worker write while the web server reads; IMMEDIATE transactions take
