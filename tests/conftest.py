@@ -1,4 +1,5 @@
 import pytest
+from django.db import connections
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -86,3 +87,13 @@ def api():
         return client
 
     return client_for
+
+
+@pytest.fixture
+def own_connection():
+    """A database connection of the test's own, used as a web process uses one between
+    requests (not the connection the test's own queries go through)."""
+    wrapper = connections.create_connection("default")
+    wrapper.ensure_connection()
+    yield wrapper
+    wrapper.close()

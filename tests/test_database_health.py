@@ -5,21 +5,12 @@ a busy, healthy one is not asked `SELECT 1` again."""
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend's own check"),
 ]
-
-
-@pytest.fixture
-def own():
-    """A connection of our own, used as a web process uses one between requests."""
-    wrapper = connections.create_connection("default")
-    wrapper.ensure_connection()
-    yield wrapper
-    wrapper.close()
 
 
 def between_requests(wrapper) -> None:
@@ -38,30 +29,30 @@ def answer(wrapper) -> int:
         return cursor.fetchone()[0]
 
 
-def test_a_busy_healthy_connection_is_not_asked_select_1(own):
-    assert answer(own) == 42
-    between_requests(own)
-    own.close_if_health_check_failed()
-    assert own.health_check_done
-    assert last_query_of(own) == "SELECT 42"  # no round trip for the check
+def test_a_busy_healthy_connection_is_not_asked_select_1(own_connection):
+    assert answer(own_connection) == 42
+    between_requests(own_connection)
+    own_connection.close_if_health_check_failed()
+    assert own_connection.health_check_done
+    assert last_query_of(own_connection) == "SELECT 42"  # no round trip for the check
 
 
-def test_a_connection_quiet_for_a_while_gets_the_full_check(own, monkeypatch):
-    assert answer(own) == 42
-    between_requests(own)
-    monkeypatch.setattr(own, "quiet_seconds", 0.0)
-    own.close_if_health_check_failed()
-    assert last_query_of(own) == "SELECT 1"
+def test_a_connection_quiet_for_a_while_gets_the_full_check(own_connection, monkeypatch):
+    assert answer(own_connection) == 42
+    between_requests(own_connection)
+    monkeypatch.setattr(own_connection, "quiet_seconds", 0.0)
+    own_connection.close_if_health_check_failed()
+    assert last_query_of(own_connection) == "SELECT 1"
 
 
 @pytest.mark.parametrize("quiet_seconds", [60.0, 0.0])
-def test_a_connection_the_server_dropped_is_replaced_without_an_error(own, monkeypatch, quiet_seconds):
-    monkeypatch.setattr(own, "quiet_seconds", quiet_seconds)
-    assert answer(own) == 42
-    pid = own.connection.info.backend_pid
+def test_a_connection_the_server_dropped_is_replaced_without_an_error(own_connection, monkeypatch, quiet_seconds):
+    monkeypatch.setattr(own_connection, "quiet_seconds", quiet_seconds)
+    assert answer(own_connection) == 42
+    pid = own_connection.connection.info.backend_pid
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
     time.sleep(0.2)  # the server's goodbye reaches the socket
-    between_requests(own)
-    assert answer(own) == 42  # the next request's first query: a new connection, no error
-    assert own.connection.info.backend_pid != pid
+    between_requests(own_connection)
+    assert answer(own_connection) == 42  # the next request's first query: a new connection, no error
+    assert own_connection.connection.info.backend_pid != pid

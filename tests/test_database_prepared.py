@@ -3,7 +3,7 @@ once per connection. Django turns psycopg's preparing off unless the settings as
 without it planning was half of PostgreSQL's CPU per `next` + `submit`."""
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -19,25 +19,17 @@ def prepared_probes(wrapper) -> int:
         return cursor.fetchone()[0]
 
 
-@pytest.fixture
-def own():
-    wrapper = connections.create_connection("default")
-    wrapper.ensure_connection()
-    yield wrapper
-    wrapper.close()
-
-
-def test_a_statement_run_again_and_again_is_prepared_once_and_keeps_its_answers(own):
+def test_a_statement_run_again_and_again_is_prepared_once_and_keeps_its_answers(own_connection):
     answers = []
     for value in range(4):
-        with own.cursor() as cursor:
+        with own_connection.cursor() as cursor:
             cursor.execute(STATEMENT, [value])
             answers.append(cursor.fetchone()[0])
-    assert prepared_probes(own) == 0  # a statement run a few times is not worth preparing
+    assert prepared_probes(own_connection) == 0  # a statement run a few times is not worth preparing
 
     for value in range(4, 10):
-        with own.cursor() as cursor:
+        with own_connection.cursor() as cursor:
             cursor.execute(STATEMENT, [value])
             answers.append(cursor.fetchone()[0])
-    assert prepared_probes(own) == 1
+    assert prepared_probes(own_connection) == 1
     assert answers == list(range(1, 11))
