@@ -121,8 +121,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # busy (aidou/db/postgresql/base.py).
     DATABASES["default"]["ENGINE"] = "aidou.db.postgresql"
 if DATABASES["default"]["ENGINE"] == "aidou.db.postgresql" and env_bool("DB_SERVER_SIDE_BINDING", True):
-    # Parameters bound by the server, and psycopg preparing a statement once a connection
-    # has run it 5 times (Django turns preparing off by default), so PostgreSQL plans the
+    # The server binds parameters and psycopg prepares a statement once its connection has
+    # run it 5 times (Django turns preparing off unless asked), so PostgreSQL plans the
     # engine's statements once per connection instead of on every call: planning was half
     # of PostgreSQL's CPU per next + submit (docs/decisions/0004). Turn both off behind a
     # pgbouncer older than 1.22 in transaction mode (DB_SERVER_SIDE_BINDING=0).

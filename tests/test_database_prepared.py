@@ -19,17 +19,19 @@ def prepared_probes(wrapper) -> int:
         return cursor.fetchone()[0]
 
 
-def test_a_statement_run_again_and_again_is_prepared_once_and_keeps_its_answers(own_connection):
+def run_probe(wrapper, values) -> list[int]:
     answers = []
-    for value in range(4):
-        with own_connection.cursor() as cursor:
+    for value in values:
+        with wrapper.cursor() as cursor:
             cursor.execute(STATEMENT, [value])
             answers.append(cursor.fetchone()[0])
+    return answers
+
+
+def test_a_statement_run_again_and_again_is_prepared_once_and_keeps_its_answers(own_connection):
+    answers = run_probe(own_connection, range(4))
     assert prepared_probes(own_connection) == 0  # a statement run a few times is not worth preparing
 
-    for value in range(4, 10):
-        with own_connection.cursor() as cursor:
-            cursor.execute(STATEMENT, [value])
-            answers.append(cursor.fetchone()[0])
+    answers += run_probe(own_connection, range(4, 10))
     assert prepared_probes(own_connection) == 1
     assert answers == list(range(1, 11))
