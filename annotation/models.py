@@ -323,13 +323,17 @@ class Batch(models.Model):
 class Task(models.Model):
     """One slot of one item: an item with overlap k has k tasks, numbered 0..k-1. A task is
     free when `free_at` has passed (a new task, or a lease that ran out) and it is not done.
-    `(item, slot)` is unique, so an item can never be handed to more than `overlap` people."""
+    `(item, slot)` is unique, so an item can never be handed to more than `overlap` people.
+    `taken` says someone has had the slot: a free taken slot came back to the pool (a skip,
+    a lease that ran out or was released), and only those can be new to an annotator among
+    the items they have gone past (see the engine's claim)."""
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="tasks")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="tasks")
     slot = models.PositiveSmallIntegerField()
     free_at = models.DateTimeField()
     done = models.BooleanField(default=False)
+    taken = models.BooleanField(default=False)
     # The assignment that holds or completed this slot, if any.
     assignment = models.OneToOneField(
         "Assignment", on_delete=models.SET_NULL, null=True, blank=True, related_name="holding_task"
@@ -340,6 +344,10 @@ class Task(models.Model):
         indexes = [
             # The engine's scan: a batch's open slots in item order.
             models.Index(fields=["batch", "item", "slot"], condition=Q(done=False), name="task_open_in_batch"),
+            # The engine's look behind an annotator: open slots that came back to the pool.
+            models.Index(
+                fields=["batch", "item", "slot"], condition=Q(done=False, taken=True), name="task_returned_in_batch"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -385,6 +393,10 @@ class Assignment(models.Model):
             models.Index(fields=["annotator", "status"], name="assignment_annotator_status"),
             models.Index(fields=["annotator", "finished_at"], name="assignment_annotator_finished"),
             models.Index(fields=["batch", "status"], name="assignment_batch_status"),
+            # How far into a batch an annotator has gone: their furthest slot's item.
+            models.Index(
+                fields=["annotator", "batch", "item"], condition=Q(task__isnull=False), name="assignment_slot_reach"
+            ),
         ]
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")

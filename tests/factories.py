@@ -119,9 +119,9 @@ class AuditLogFactory(factory.django.DjangoModelFactory):
 
 
 def worker(*, actor: User, centre: Centre, roles=(Role.ANNOTATOR,), team: Team | None = None, **fields) -> User:
+    """A person created through the HR service, with a valid ID number and mobile."""
     if team is not None:
         fields.setdefault("teams", (team,))
-    """A person created through the HR service, with a valid ID number and mobile."""
     data = services.WorkerData(
         name=fields.pop("name", f"工人{next(_serial)}"),
         mobile=fields.pop("mobile", make_mobile()),

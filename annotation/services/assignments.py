@@ -35,32 +35,50 @@ from workforce.models import Role, User
 
 ORDER_RULE = "priority, then due date, then age"
 
-# `NOT t.done` is written out, not bound: a bound value hides from the planner that the
-# partial index task_open_in_batch applies (SQLite then sorts the whole batch).
+# The claim takes the first free slot of the batch, in item order, whose item the
+# annotator never had. Walking all the free slots would pass, one index probe each, every
+# slot left open behind an annotator who is ahead of the others (alone on an overlap-3
+# batch: two for each item they did). So it looks in two places. Behind their reach (the
+# furthest item they have had a slot of) only at slots that came back to the pool: a slot
+# there that nobody ever took was free when they went past it, and they would have taken
+# it then. Past their reach every free slot is new to them. (A slot whose first claim
+# rolled back after locking it is passed by whoever skipped over it then; others still get
+# it.) The unique (item, annotator) index stays the guard in both places.
+# `NOT t.done` and `t.taken` are written out, not bound: a bound value hides from the
+# planner that the partial indexes apply (SQLite then sorts the whole batch).
 _CLAIM_SQL = """
-UPDATE annotation_task SET free_at = %s
-WHERE id = (
-    SELECT t.id FROM annotation_task t
-    WHERE t.batch_id = %s AND NOT t.done AND t.free_at <= %s
-      AND NOT EXISTS (
-          SELECT 1 FROM annotation_assignment a WHERE a.item_id = t.item_id AND a.annotator_id = %s{fence}
-      )
-    ORDER BY t.item_id, t.slot
-    LIMIT 1{lock}
+WITH reach AS (
+    SELECT COALESCE(MAX(a.item_id), 0) AS item_id FROM annotation_assignment a
+    WHERE a.annotator_id = %(me)s AND a.batch_id = %(batch)s AND a.task_id IS NOT NULL
+)
+UPDATE annotation_task SET free_at = %(until)s
+WHERE id = COALESCE(
+    (SELECT t.id FROM annotation_task t
+     WHERE t.batch_id = %(batch)s AND NOT t.done AND t.taken AND t.item_id <= (SELECT item_id FROM reach)
+       AND t.free_at <= %(now)s AND NOT EXISTS ({had})
+     ORDER BY t.item_id, t.slot
+     LIMIT 1{lock}),
+    (SELECT t.id FROM annotation_task t
+     WHERE t.batch_id = %(batch)s AND NOT t.done AND t.item_id > (SELECT item_id FROM reach)
+       AND t.free_at <= %(now)s AND NOT EXISTS ({had})
+     ORDER BY t.item_id, t.slot
+     LIMIT 1{lock})
 )
 RETURNING id, item_id, slot, assignment_id
 """
+_HAD_ITEM_SQL = "SELECT 1 FROM annotation_assignment a WHERE a.item_id = t.item_id AND a.annotator_id = %(me)s"
 
 
 def claim_sql() -> str:
-    """The one statement that claims a free slot of a batch for an annotator. Parameters:
-    lease end, batch id, now, annotator id. Exposed for the benchmark's bare row."""
+    """The one statement that claims a free slot of a batch for an annotator. Parameters,
+    by name: until (the lease's end), batch, now and me (the annotator's id). Exposed for
+    the benchmark's bare row."""
     if connection.vendor == "postgresql":
         # OFFSET 0 keeps PostgreSQL from turning NOT EXISTS into an anti-join that reads
         # every earlier assignment (5 ms at 75 % of a batch); as written it probes the
         # unique (item, annotator) index once per candidate slot (0.1 ms).
-        return _CLAIM_SQL.format(fence=" OFFSET 0", lock=" FOR UPDATE SKIP LOCKED")
-    return _CLAIM_SQL.format(fence="", lock="")
+        return _CLAIM_SQL.format(had=_HAD_ITEM_SQL + " OFFSET 0", lock=" FOR UPDATE SKIP LOCKED")
+    return _CLAIM_SQL.format(had=_HAD_ITEM_SQL, lock="")
 
 
 class SubmissionError(DomainError):
@@ -190,7 +208,7 @@ INSERT INTO annotation_assignment (task_id, batch_id, item_id, annotator_id, sta
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, NULL, '', NULL, 0, %s)
 RETURNING id, status, lease_expires_at, draft, batch_id, item_id
 """
-_HOLD_SLOT_SQL = "UPDATE annotation_task SET assignment_id = {assignment} WHERE id = %s"
+_HOLD_SLOT_SQL = "UPDATE annotation_task SET assignment_id = {assignment}, taken = TRUE WHERE id = %s"
 _ITEM_IN_PROGRESS_SQL = "UPDATE annotation_item SET status = %s WHERE id = %s AND status = %s"
 
 # On PostgreSQL the three writes of a claim and the read of what it hands out go as one
@@ -293,7 +311,7 @@ def assignment_next(*, annotator: User) -> Offer | None:
                 gold = _gold_offer(cursor, batch, annotator, now=now, until=until)
                 if gold is not None:
                     return gold
-            cursor.execute(claim_sql(), [db_until, batch["id"], db_now, annotator.pk])
+            cursor.execute(claim_sql(), {"until": db_until, "batch": batch["id"], "now": db_now, "me": annotator.pk})
             row = cursor.fetchone()
             if row is None:
                 continue

@@ -1,6 +1,7 @@
 """The assignment engine and the workbench API: leases, overlap, expiry, skips, pauses,
 reassignment, validation and scoping (API.md, Workbench)."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -234,6 +235,74 @@ def test_skip_needs_a_reason_and_the_item_never_comes_back_to_the_same_annotator
     assert client.post(NEXT).status_code == 204  # never the same item twice
     assert api(colleague).post(NEXT).json()["item"]["id"] == mine["item"]["id"]
     assert client.post(skip, {"reason": "again"}, format="json").status_code == 409
+
+
+@pytest.mark.django_db
+def test_slots_that_come_back_behind_an_annotator_reach_them_in_item_order(
+    api, supervisor, annotator, colleague, hr, centre, team
+):
+    project = labelling_project(items=5)
+    open_batch(supervisor, project, teams=[team])
+    third = factories.worker(actor=hr, centre=centre, name="王芳", team=team)
+    first, second, third_item, fourth, fifth = project.items.order_by("id").values_list("pk", flat=True)
+    me = api(annotator)
+
+    def take_and_submit(expected_item: int) -> int:
+        task = me.post(NEXT).json()
+        assert task["item"]["id"] == expected_item
+        assert me.post(submit_url(task["id"]), BOX, format="json").status_code == 201
+        return task["id"]
+
+    held_by_colleague = api(colleague).post(NEXT).json()
+    held_by_third = api(third).post(NEXT).json()
+    take_and_submit(third_item)  # she goes past the two images the others hold
+    # A skip behind her hands her that image before the ones ahead of her.
+    skipped = api(colleague).post(f"/api/v1/assignments/{held_by_colleague['id']}/skip/", {"reason": "blurry"})
+    assert skipped.status_code == 200
+    take_and_submit(first)
+    # So does a lease that ran out behind her; its holder's turn ends.
+    expire(held_by_third["id"])
+    take_and_submit(second)
+    assert Assignment.objects.get(pk=held_by_third["id"]).status == Assignment.Status.EXPIRED
+    # What she skipped herself stays behind her, free for the others but never hers again.
+    mine = me.post(NEXT).json()
+    assert mine["item"]["id"] == fourth
+    assert me.post(f"/api/v1/assignments/{mine['id']}/skip/", {"reason": "no cars"}).status_code == 200
+    take_and_submit(fifth)
+    assert me.post(NEXT).status_code == 204
+    assert api(colleague).post(NEXT).json()["item"]["id"] == fourth
+
+
+def plan_nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's EXPLAIN ANALYZE")
+def test_a_claim_reads_a_few_assignments_however_far_ahead_the_annotator_is(supervisor, annotator, team, monkeypatch):
+    monkeypatch.setattr(engine, "gold_draw", lambda: 1.0)
+    project = labelling_project(items=30, overlap=3)
+    batch = open_batch(supervisor, project, teams=[team])
+    for _ in range(25):  # alone on the batch: each image done leaves two open slots behind her
+        offer = assignment_next(annotator=annotator)
+        engine.assignment_submit(annotator=annotator, assignment_id=offer.assignment_id, annotation=BOX)
+    now = timezone.now()
+    params = {"until": now + timedelta(minutes=30), "batch": batch.pk, "now": now, "me": annotator.pk}
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + engine.claim_sql(), params)
+        (explained,) = cursor.fetchone()
+    plan = (json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
+    reads = sum(
+        node.get("Actual Loops", 0)
+        for node in plan_nodes(plan)
+        if node.get("Relation Name") == "annotation_assignment" and node.get("Actual Loops")
+    )
+    # Her reach, and the one slot past it that is new to her; not the 50 open slots of
+    # images she already did.
+    assert reads <= 3
+    assert Task.objects.filter(batch=batch, done=False, item__assignments__annotator=annotator).count() == 50
 
 
 @pytest.mark.django_db
