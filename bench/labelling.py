@@ -9,8 +9,9 @@ annotations, every slot free), so reruns are comparable.
   (`claim_sql()`, in its own transaction, nothing else in it) from 50 threads, each with
   its own database connection. With 50 clients and no pause between images both sides
   queue (gunicorn's 4 workers, 2 CPUs), so the same is measured with 1 annotator (the
-  service time) on a fresh batch and on the batch at 75% done (_fill: 45,000 past
-  assignments), where the claim's plan changes; and with the 50 annotators at a pace:
+  service time) on a fresh batch, on the batch at 75% done (_fill: 45,000 past
+  assignments), where the claim's plan changes, and for an annotator 5,000 items ahead of
+  the others (_fill_ahead: 10,000 open slots behind them on items they had); and with the 50 annotators at a pace:
   1-3 s on each image between next and submit (THINK_S; people take 30 s or more), the
   bare claims paced alike. That row is the issue's "50 concurrent annotators".
 - Submissions per second with 8 clients, each an annotator doing next + submit of 5 boxes
@@ -96,6 +97,7 @@ SCHEMA = {
 BUDGET_KB = 150
 THINK_S = (1.0, 3.0)  # the paced row's seconds on an image (people take 30 s or more)
 LATE_DONE = 15_000  # items done before the late-batch rows: 75% of the batch
+AHEAD = 5_000  # items the far-ahead row's annotator did alone (their other slots open)
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)  # every slot's free_at after reset(): long free
 LOADS = 5  # timed browser loads of each page (after WARM_LOADS untimed ones)
 WARM_LOADS = 2
@@ -276,8 +278,8 @@ def reset(data: Data) -> None:
     with transaction.atomic():
         Annotation.objects.filter(assignment__batch=batch).delete()
         # Only the rows a run touched: rewriting all 60,000 would leave as many dead ones.
-        Task.objects.filter(batch=batch).exclude(done=False, assignment=None, free_at=EPOCH).update(
-            done=False, assignment=None, free_at=EPOCH
+        Task.objects.filter(batch=batch).exclude(done=False, taken=False, assignment=None, free_at=EPOCH).update(
+            done=False, taken=False, assignment=None, free_at=EPOCH
         )
         Assignment.objects.filter(batch=batch).delete()
         Item.objects.filter(project=data.project).exclude(status=Item.Status.NEW).update(status=Item.Status.NEW)
@@ -314,8 +316,39 @@ def _fill(data: Data, items: int) -> None:
             ],
         )
         cursor.execute(
-            f"UPDATE {t['task']} SET done = %s WHERE batch_id = %s AND item_id <= %s",
-            [True, data.batch.pk, slots[-1][1]],
+            f"UPDATE {t['task']} SET done = %s, taken = %s WHERE batch_id = %s AND item_id <= %s",
+            [True, True, data.batch.pk, slots[-1][1]],
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {t['task']}, {t['assignment']}")
+
+
+def _fill_ahead(data: Data, items: int) -> None:
+    """The first annotator alone ahead of the others: they did slot 0 of the first `items`
+    items, whose other slots nobody took yet (an overlap-3 batch where one person works
+    faster, or earlier, than the rest of the team)."""
+    db = connection.ops.adapt_datetimefield_value
+    now = db(timezone.now())
+    t = _tables()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, item_id FROM {t['task']} WHERE batch_id = %s AND slot = 0 ORDER BY item_id LIMIT %s",
+            [data.batch.pk, items],
+        )
+        slots = cursor.fetchall()
+        cursor.executemany(
+            f"""INSERT INTO {t["assignment"]} (task_id, batch_id, item_id, annotator_id, status, reason, leased_at,
+                    lease_expires_at, finished_at, skip_reason, draft, active_ms, last_seen_at)
+                VALUES (%s, %s, %s, %s, 'submitted', '{{}}', %s, %s, %s, '', NULL, 0, %s)""",
+            [
+                (task_id, data.batch.pk, item_id, data.annotator_ids[0], now, now, now, now)
+                for task_id, item_id in slots
+            ],
+        )
+        cursor.execute(
+            f"UPDATE {t['task']} SET done = %s, taken = %s WHERE batch_id = %s AND slot = 0 AND item_id <= %s",
+            [True, True, data.batch.pk, slots[-1][1]],
         )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -410,7 +443,7 @@ def bare_next(request):
         claimed = None
         for batch in cursor.fetchall():
             until = now + timedelta(minutes=batch[4])
-            cursor.execute(claim_sql(), [until, batch[0], now, user_id])
+            cursor.execute(claim_sql(), {"until": until, "batch": batch[0], "now": now, "me": user_id})
             claimed = cursor.fetchone()
             if claimed is not None:
                 break
@@ -435,7 +468,9 @@ def bare_next(request):
             [task_id, batch_id, item_id, user_id, json.dumps(reason), db(now), db(until), db(now)],
         )
         (assignment_id,) = cursor.fetchone()
-        cursor.execute(f"UPDATE {t['task']} SET assignment_id = %s WHERE id = %s", [assignment_id, task_id])
+        cursor.execute(
+            f"UPDATE {t['task']} SET assignment_id = %s, taken = %s WHERE id = %s", [assignment_id, True, task_id]
+        )
         cursor.execute(f"UPDATE {t['item']} SET status = 'in_progress' WHERE id = %s AND status = 'new'", [item_id])
         cursor.execute(
             f"""SELECT i.width, i.height, i.prefill, p.id, p.name, p.label_schema, p.instructions
@@ -647,7 +682,9 @@ def _claims(
         now = timezone.now()
         began = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, [now + lease, data.batch.pk, now, data.annotator_ids[index]])
+            cursor.execute(
+                sql, {"until": now + lease, "batch": data.batch.pk, "now": now, "me": data.annotator_ids[index]}
+            )
             row = cursor.fetchone()
         took = (time.perf_counter() - began) * 1000
         if row is None:
@@ -745,14 +782,20 @@ def _engine_rows(ctx: Context, data: Data) -> list[Row]:
     # One annotator: the service time of a next, without queueing behind 49 others, at the
     # start of the batch and late in it (75% of the items done).
     seconds = min(options.max_seconds, 4.0)
-    for done, state in ((0, "fresh batch"), (LATE_DONE, f"batch {LATE_DONE * 100 // ITEMS}% done")):
+    # And one annotator far ahead of their team, past AHEAD items whose other slots are open.
+    states = (
+        (lambda: None, "fresh batch"),
+        (lambda: _fill(data, LATE_DONE), f"batch {LATE_DONE * 100 // ITEMS}% done"),
+        (lambda: _fill_ahead(data, AHEAD), f"{AHEAD:,} items ahead of the team"),
+    )
+    for fill, state in states:
         reset(data)
-        _fill(data, done)
+        fill()
         alone = _cycles(
             port, data.tokens[:1], OURS_NEXT, OURS_SUBMIT, seconds=seconds, limit=options.max_requests, warmup=5
         ).load()
         reset(data)
-        _fill(data, done)
+        fill()
         alone_bare = _claims(data, 1, seconds=seconds, limit=options.max_requests, warmup=5)
         rows += [
             Row(f"{LABEL} next, 1 annotator, {state} p50 (ms)", alone.percentile(50), alone_bare.percentile(50)),
