@@ -46,13 +46,11 @@ ORDER_RULE = "priority, then due date, then age"
 # it.) The unique (item, annotator) index stays the guard in both places.
 # `NOT t.done` and `t.taken` are written out, not bound: a bound value hides from the
 # planner that the partial indexes apply (SQLite then sorts the whole batch).
-_CLAIM_SQL = """
-WITH reach AS (
+_REACH_CTE = """reach AS (
     SELECT COALESCE(MAX(a.item_id), 0) AS item_id FROM annotation_assignment a
     WHERE a.annotator_id = %(me)s AND a.batch_id = %(batch)s AND a.task_id IS NOT NULL
-)
-UPDATE annotation_task SET free_at = %(until)s
-WHERE id = COALESCE(
+)"""
+_FREE_SLOT = """COALESCE(
     (SELECT t.id FROM annotation_task t
      WHERE t.batch_id = %(batch)s AND NOT t.done AND t.taken AND t.item_id <= (SELECT item_id FROM reach)
        AND t.free_at <= %(now)s AND NOT EXISTS ({had})
@@ -63,9 +61,13 @@ WHERE id = COALESCE(
        AND t.free_at <= %(now)s AND NOT EXISTS ({had})
      ORDER BY t.item_id, t.slot
      LIMIT 1{lock})
-)
+)"""
+_CLAIM_SQL = f"""
+WITH {_REACH_CTE}
+UPDATE annotation_task SET free_at = %(until)s
+WHERE id = {_FREE_SLOT}
 RETURNING id, item_id, slot, assignment_id
-"""
+"""  # noqa: S608 - constant SQL pieces; values are bound
 _HAD_ITEM_SQL = "SELECT 1 FROM annotation_assignment a WHERE a.item_id = t.item_id AND a.annotator_id = %(me)s"
 
 
@@ -193,14 +195,14 @@ _OFFER_SELECT = """
 SELECT a.id, a.status, a.lease_expires_at, a.draft, b.id, b.name,
        i.id, i.width, i.height, i.prefill, p.id, p.name, p.label_schema, p.instructions,
        (SELECT t.item_id FROM annotation_task t
-         WHERE t.batch_id = a.batch_id AND NOT t.done AND t.free_at <= %s AND t.item_id > a.item_id
+         WHERE t.batch_id = a.batch_id AND NOT t.done AND t.free_at <= {now} AND t.item_id > a.item_id
          ORDER BY t.item_id, t.slot LIMIT 1)
 FROM {assignments} a
 JOIN annotation_batch b ON b.id = a.batch_id
 JOIN annotation_project p ON p.id = b.project_id
 JOIN annotation_item i ON i.id = a.item_id
 """
-_OFFER_SQL = _OFFER_SELECT.format(assignments="annotation_assignment") + "WHERE a.id = %s"
+_OFFER_SQL = _OFFER_SELECT.format(assignments="annotation_assignment", now="%s") + "WHERE a.id = %s"
 
 _INSERT_ASSIGNMENT_SQL = """
 INSERT INTO annotation_assignment (task_id, batch_id, item_id, annotator_id, status, reason, leased_at,
@@ -211,27 +213,61 @@ RETURNING id, status, lease_expires_at, draft, batch_id, item_id
 _HOLD_SLOT_SQL = "UPDATE annotation_task SET assignment_id = {assignment}, taken = TRUE WHERE id = %s"
 _ITEM_IN_PROGRESS_SQL = "UPDATE annotation_item SET status = %s WHERE id = %s AND status = %s"
 
-# On PostgreSQL the three writes of a claim and the read of what it hands out go as one
-# statement (one round trip, not four).
-_RECORD_ASSIGNMENT_PG_SQL = f"""
-WITH new AS ({_INSERT_ASSIGNMENT_SQL}),
-     slot AS ({_HOLD_SLOT_SQL.format(assignment="(SELECT id FROM new)")}),
-     item AS ({_ITEM_IN_PROGRESS_SQL})
-{_OFFER_SELECT.format(assignments="new")}
-"""  # noqa: S608 - constant SQL pieces; values are bound
+# On PostgreSQL the claim, its writes and the read of what it hands out go as one
+# statement (one round trip, not three): the slot is pointed at the assignment's id drawn
+# ahead from its sequence (the foreign key is checked at commit), the slot's last holder
+# whose lease ran out is expired (their turn is over; under the slot's lock no other lease
+# on it can appear or change), the assignment is written with its audit reason, and the
+# item is marked in progress. No row: no free slot in this batch.
+_CLAIM_AND_RECORD_PG_SQL = f"""
+WITH {_REACH_CTE},
+slot AS (
+    UPDATE annotation_task SET free_at = %(until)s, taken = TRUE,
+        assignment_id = nextval(pg_get_serial_sequence('annotation_assignment', 'id'))
+    WHERE id = {_FREE_SLOT}
+    RETURNING id, item_id, slot, assignment_id
+),
+previous AS (
+    UPDATE annotation_assignment SET status = %(expired)s, finished_at = %(now)s
+    WHERE task_id = (SELECT id FROM slot) AND status = %(leased)s
+    RETURNING id
+),
+new AS (
+    INSERT INTO annotation_assignment (id, task_id, batch_id, item_id, annotator_id, status, reason, leased_at,
+        lease_expires_at, finished_at, skip_reason, draft, active_ms, last_seen_at)
+    SELECT s.assignment_id, s.id, %(batch)s, s.item_id, %(me)s, %(leased)s,
+           %(reason)s::jsonb || jsonb_build_object('slot', s.slot, 'took_over', (SELECT max(id) FROM previous)),
+           %(now)s, %(until)s, NULL, '', NULL, 0, %(now)s
+    FROM slot s
+    RETURNING id, status, lease_expires_at, draft, batch_id, item_id
+),
+item AS (
+    UPDATE annotation_item SET status = %(in_progress)s WHERE id = (SELECT item_id FROM slot) AND status = %(new)s
+)
+{_OFFER_SELECT.format(assignments="new", now="%(now)s")}
+""".format(had=_HAD_ITEM_SQL + " OFFSET 0", lock=" FOR UPDATE SKIP LOCKED")  # noqa: S608 - constant SQL pieces
+
+
+def _claim_and_record_pg(cursor, *, batch: dict, annotator: User, reason: dict, now, until) -> Offer | None:
+    """PostgreSQL: claim a free slot of the batch and hand it out, in one statement."""
+    cursor.execute(
+        _CLAIM_AND_RECORD_PG_SQL,
+        {"until": until, "batch": batch["id"], "now": now, "me": annotator.pk,
+         "reason": json.dumps(reason, ensure_ascii=False), "leased": str(Assignment.Status.LEASED),
+         "expired": str(Assignment.Status.EXPIRED), "in_progress": str(Item.Status.IN_PROGRESS),
+         "new": str(Item.Status.NEW)},
+    )  # fmt: skip
+    row = cursor.fetchone()
+    return None if row is None else _offer_from_row(row, created=True)
 
 
 def _record_assignment(cursor, *, task_id: int, item_id: int, values: list, now: datetime) -> Offer:
-    """Write a claimed slot's assignment (values: _INSERT_ASSIGNMENT_SQL's), point the slot
-    at it and mark the item in progress. Returns what to hand the annotator."""
-    in_progress = [str(Item.Status.IN_PROGRESS), item_id, str(Item.Status.NEW)]
-    if connection.vendor == "postgresql":
-        cursor.execute(_RECORD_ASSIGNMENT_PG_SQL, [*values, task_id, *in_progress, now])
-        return _offer_from_row(cursor.fetchone(), created=True)
+    """SQLite: write a claimed slot's assignment (values: _INSERT_ASSIGNMENT_SQL's), point
+    the slot at it and mark the item in progress. Returns what to hand the annotator."""
     cursor.execute(_INSERT_ASSIGNMENT_SQL, values)
     assignment_id = cursor.fetchone()[0]
     cursor.execute(_HOLD_SLOT_SQL.format(assignment="%s"), [assignment_id, task_id])
-    cursor.execute(_ITEM_IN_PROGRESS_SQL, in_progress)
+    cursor.execute(_ITEM_IN_PROGRESS_SQL, [str(Item.Status.IN_PROGRESS), item_id, str(Item.Status.NEW)])
     return _offer(cursor, assignment_id, created=True, now=now)
 
 
@@ -311,6 +347,20 @@ def assignment_next(*, annotator: User) -> Offer | None:
                 gold = _gold_offer(cursor, batch, annotator, now=now, until=until)
                 if gold is not None:
                     return gold
+            reason = {
+                "batch": batch["id"],
+                "batch_name": batch["name"],
+                "priority": batch["priority"],
+                "due": str(batch["due"]) if batch["due"] else None,  # a date, or its ISO text
+                "rule": ORDER_RULE,
+                "via": "named" if batch["named"] else f"team {batch['team']}",
+            }
+            if connection.vendor == "postgresql":
+                offer = _claim_and_record_pg(cursor, batch=batch, annotator=annotator, reason=reason, now=db_now,
+                                             until=db_until)  # fmt: skip
+                if offer is None:
+                    continue
+                return offer
             cursor.execute(claim_sql(), {"until": db_until, "batch": batch["id"], "now": db_now, "me": annotator.pk})
             row = cursor.fetchone()
             if row is None:
@@ -321,16 +371,7 @@ def assignment_next(*, annotator: User) -> Offer | None:
                 Assignment.objects.filter(pk=previous_id, status=Assignment.Status.LEASED).update(
                     status=Assignment.Status.EXPIRED, finished_at=now
                 )
-            reason = {
-                "batch": batch["id"],
-                "batch_name": batch["name"],
-                "priority": batch["priority"],
-                "due": str(batch["due"]) if batch["due"] else None,  # a date, or its ISO text
-                "rule": ORDER_RULE,
-                "via": "named" if batch["named"] else f"team {batch['team']}",
-                "slot": slot,
-                "took_over": previous_id,
-            }
+            reason.update(slot=slot, took_over=previous_id)
             return _record_assignment(
                 cursor,
                 task_id=task_id,
@@ -413,25 +454,24 @@ def _renew_lapsed_lease(current: Offer, now: datetime) -> bool:
     return True
 
 
-# The slot an assignment was given, locked. Every write to an assignment's status, time or
-# draft happens under its slot's lock, so what is read after this cannot change under us.
-_LOCK_SLOT_SQL = """
-SELECT t.assignment_id, t.done FROM annotation_task t JOIN annotation_assignment a ON a.task_id = t.id
-WHERE a.id = %s AND a.annotator_id = %s{lock}
-"""
-
-# What a submission is judged against, with the item locked (after the slot: one order):
-# annotators finishing an item's last slots at once are served one after the other, so the
-# last of them sees the others' slots done and sends the item to review.
-_SUBMISSION_CONTEXT_SQL = """
-SELECT a.status, a.item_id, a.last_seen_at, a.active_ms, a.task_id, i.width, i.height, p.label_schema,
-       p.id, p.review_floor, q.recent
+# What a submission is judged against, with the slot the assignment was given, the
+# assignment and the item locked, in that order (the engine's one lock order: PostgreSQL
+# locks a row's tables in the order the FOR clauses name them). Every write to an
+# assignment's status, time or draft happens under its slot's lock, so what is read here
+# cannot change under us; locked rows are read as they are once the lock is ours, not as
+# the statement's snapshot saw them. Annotators finishing an item's last slots at once are
+# served one after the other, so the last of them sees the others' slots done and sends the
+# item to review. No row: not their assignment, or a gold item (no slot).
+_SUBMISSION_SQL = """
+SELECT t.assignment_id, t.done, a.status, a.item_id, a.last_seen_at, a.active_ms, a.task_id, i.width, i.height,
+       p.label_schema, p.id, p.review_floor, q.recent
 FROM annotation_assignment a
+JOIN annotation_task t ON t.id = a.task_id
 JOIN annotation_item i ON i.id = a.item_id
 JOIN annotation_batch b ON b.id = a.batch_id
 JOIN annotation_project p ON p.id = b.project_id
 LEFT JOIN annotation_annotatorquality q ON q.project_id = p.id AND q.annotator_id = a.annotator_id
-WHERE a.id = %s{lock}
+WHERE a.id = %s AND a.annotator_id = %s{lock}
 """
 
 _INSERT_ANNOTATION_SQL = """
@@ -512,18 +552,13 @@ def assignment_submit(
     now = timezone.now()
     db_now = connection.ops.adapt_datetimefield_value(now)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            _LOCK_SLOT_SQL.format(lock=" FOR UPDATE OF t" if postgres else ""), [assignment_id, annotator.pk]
-        )
-        slot = cursor.fetchone()
-        if slot is None:
+        lock = " FOR UPDATE OF t FOR NO KEY UPDATE OF a, i" if postgres else ""
+        cursor.execute(_SUBMISSION_SQL.format(lock=lock), [assignment_id, annotator.pk])
+        row = cursor.fetchone()
+        if row is None:
             return _submit_gold(annotator, assignment_id, annotation, client_time_ms, now)
-        holder_id, done = slot
-        cursor.execute(
-            _SUBMISSION_CONTEXT_SQL.format(lock=" FOR NO KEY UPDATE OF i" if postgres else ""), [assignment_id]
-        )
-        (status, item_id, last_seen_at, active_ms, task_id, width, height, label_schema, project_id, review_floor,
-         recent) = cursor.fetchone()  # fmt: skip
+        (holder_id, done, status, item_id, last_seen_at, active_ms, task_id, width, height, label_schema, project_id,
+         review_floor, recent) = row  # fmt: skip
         if status == Assignment.Status.SUBMITTED:
             return Annotation.objects.filter(assignment_id=assignment_id).order_by("-revision")[0], False
         rework = status == Assignment.Status.REWORK and holder_id == assignment_id

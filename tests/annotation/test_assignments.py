@@ -262,8 +262,10 @@ def test_slots_that_come_back_behind_an_annotator_reach_them_in_item_order(
     take_and_submit(first)
     # So does a lease that ran out behind her; its holder's turn ends.
     expire(held_by_third["id"])
-    take_and_submit(second)
+    took_over = take_and_submit(second)
     assert Assignment.objects.get(pk=held_by_third["id"]).status == Assignment.Status.EXPIRED
+    reason = Assignment.objects.get(pk=took_over).reason
+    assert (reason["slot"], reason["took_over"], reason["via"]) == (0, held_by_third["id"], f"team {team.pk}")
     # What she skipped herself stays behind her, free for the others but never hers again.
     mine = me.post(NEXT).json()
     assert mine["item"]["id"] == fourth
@@ -402,14 +404,14 @@ def test_next_and_submit_take_a_constant_number_of_queries(
     open_batch(supervisor, project, teams=[team])
     client = api(annotator)
     # Written-out SQL (annotation/services/assignments.py): on SQLite a claim's and a
-    # submit's writes are separate statements, on PostgreSQL one each, and there the
-    # annotator's open batches come with their row. (The test's transaction adds a
-    # savepoint and its release around each.)
+    # submit's writes are separate statements; on PostgreSQL a claim and its writes are
+    # one, a submit's writes another, and the annotator's open batches come with their
+    # row. (The test's transaction adds a savepoint and its release around each.)
     postgres = connection.vendor == "postgresql"
     for _ in range(3):
-        with django_assert_max_num_queries(6 if postgres else 9):
+        with django_assert_max_num_queries(5 if postgres else 9):
             task = client.post(NEXT).json()
-        with django_assert_max_num_queries(6 if postgres else 9):
+        with django_assert_max_num_queries(5 if postgres else 8):
             assert client.post(submit_url(task["id"]), BOX, format="json").status_code == 201
 
 
