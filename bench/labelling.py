@@ -289,6 +289,20 @@ def reset(data: Data) -> None:
             cursor.execute(f"VACUUM ANALYZE {', '.join(tables)}")
 
 
+def _insert_submitted(cursor, data: Data, turns: list[tuple[int, int, int]]) -> None:
+    """Past turns, submitted: (task id, item id, annotator id) each."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    cursor.executemany(
+        f"""INSERT INTO {_tables()["assignment"]} (task_id, batch_id, item_id, annotator_id, status, reason,
+                leased_at, lease_expires_at, finished_at, skip_reason, draft, active_ms, last_seen_at)
+            VALUES (%s, %s, %s, %s, 'submitted', '{{}}', %s, %s, %s, '', NULL, 0, %s)""",
+        [
+            (task_id, data.batch.pk, item_id, annotator_id, now, now, now, now)
+            for task_id, item_id, annotator_id in turns
+        ],
+    )
+
+
 def _fill(data: Data, items: int) -> None:
     """The batch as it stands late in a day: its first `items` items done, each slot by a
     different annotator, everyone with their share of past assignments. Written with raw
@@ -296,8 +310,6 @@ def _fill(data: Data, items: int) -> None:
     best case."""
     if not items:
         return
-    db = connection.ops.adapt_datetimefield_value
-    now = db(timezone.now())
     t = _tables()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -306,14 +318,11 @@ def _fill(data: Data, items: int) -> None:
         )
         slots = cursor.fetchall()
         ids = data.annotator_ids
-        cursor.executemany(
-            f"""INSERT INTO {t["assignment"]} (task_id, batch_id, item_id, annotator_id, status, reason, leased_at,
-                    lease_expires_at, finished_at, skip_reason, draft, active_ms, last_seen_at)
-                VALUES (%s, %s, %s, %s, 'submitted', '{{}}', %s, %s, %s, '', NULL, 0, %s)""",
-            [
-                (task_id, data.batch.pk, item_id, ids[n % len(ids)], now, now, now, now)
-                for n, (task_id, item_id, _slot) in enumerate(slots)  # an item's slots: 3 people in a row
-            ],
+        _insert_submitted(
+            cursor,
+            data,
+            # An item's slots: 3 people in a row.
+            [(task_id, item_id, ids[n % len(ids)]) for n, (task_id, item_id, _slot) in enumerate(slots)],
         )
         cursor.execute(
             f"UPDATE {t['task']} SET done = %s, taken = %s WHERE batch_id = %s AND item_id <= %s",
@@ -328,8 +337,6 @@ def _fill_ahead(data: Data, items: int) -> None:
     """The first annotator alone ahead of the others: they did slot 0 of the first `items`
     items, whose other slots nobody took yet (an overlap-3 batch where one person works
     faster, or earlier, than the rest of the team)."""
-    db = connection.ops.adapt_datetimefield_value
-    now = db(timezone.now())
     t = _tables()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -337,15 +344,7 @@ def _fill_ahead(data: Data, items: int) -> None:
             [data.batch.pk, items],
         )
         slots = cursor.fetchall()
-        cursor.executemany(
-            f"""INSERT INTO {t["assignment"]} (task_id, batch_id, item_id, annotator_id, status, reason, leased_at,
-                    lease_expires_at, finished_at, skip_reason, draft, active_ms, last_seen_at)
-                VALUES (%s, %s, %s, %s, 'submitted', '{{}}', %s, %s, %s, '', NULL, 0, %s)""",
-            [
-                (task_id, data.batch.pk, item_id, data.annotator_ids[0], now, now, now, now)
-                for task_id, item_id in slots
-            ],
-        )
+        _insert_submitted(cursor, data, [(task_id, item_id, data.annotator_ids[0]) for task_id, item_id in slots])
         cursor.execute(
             f"UPDATE {t['task']} SET done = %s, taken = %s WHERE batch_id = %s AND slot = 0 AND item_id <= %s",
             [True, True, data.batch.pk, slots[-1][1]],
