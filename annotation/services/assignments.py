@@ -46,9 +46,19 @@ ORDER_RULE = "priority, then due date, then age"
 # it.) The unique (item, annotator) index stays the guard in both places.
 # `NOT t.done` and `t.taken` are written out, not bound: a bound value hides from the
 # planner that the partial indexes apply (SQLite then sorts the whole batch).
+# The reach is read as the last entry at or before (me, batch, any item) in the index
+# assignment_slot_reach, kept only if it is theirs in this batch. Asked as MAX(item_id)
+# for one annotator and batch, a prepared statement's generic plan may walk the item_id
+# index backwards instead, filtering every later assignment of every batch; the order
+# by all three columns, none of them fixed, has no other index to come from.
 _REACH_CTE = """reach AS (
-    SELECT COALESCE(MAX(a.item_id), 0) AS item_id FROM annotation_assignment a
-    WHERE a.annotator_id = %(me)s AND a.batch_id = %(batch)s AND a.task_id IS NOT NULL
+    SELECT COALESCE((
+        SELECT CASE WHEN a.annotator_id = %(me)s AND a.batch_id = %(batch)s THEN a.item_id END
+        FROM annotation_assignment a
+        WHERE a.task_id IS NOT NULL AND (a.annotator_id, a.batch_id) <= (%(me)s, %(batch)s)
+        ORDER BY a.annotator_id DESC, a.batch_id DESC, a.item_id DESC
+        LIMIT 1
+    ), 0) AS item_id
 )"""
 _FREE_SLOT = """COALESCE(
     (SELECT t.id FROM annotation_task t

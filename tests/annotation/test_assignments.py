@@ -2,6 +2,7 @@
 reassignment, validation and scoping (API.md, Workbench)."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -305,6 +306,49 @@ def test_a_claim_reads_a_few_assignments_however_far_ahead_the_annotator_is(supe
     # images she already did.
     assert reads <= 3
     assert Task.objects.filter(batch=batch, done=False, item__assignments__annotator=annotator).count() == 50
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's EXPLAIN ANALYZE")
+def test_a_claims_generic_plan_finds_a_newcomers_reach_without_reading_others_work(
+    supervisor, annotator, colleague, team, monkeypatch
+):
+    # A statement a connection keeps running is prepared, and PostgreSQL may then use one
+    # plan for every annotator: it must not walk everyone's assignments to find that a
+    # newcomer has none.
+    monkeypatch.setattr(engine, "gold_draw", lambda: 1.0)
+    project = labelling_project(items=30, overlap=3)
+    batch = open_batch(supervisor, project, teams=[team])
+    for _ in range(25):
+        offer = assignment_next(annotator=annotator)
+        engine.assignment_submit(annotator=annotator, assignment_id=offer.assignment_id, annotation=BOX)
+    now = timezone.now()
+    values = {"until": now + timedelta(minutes=30), "batch": batch.pk, "now": now, "me": colleague.pk}
+    names: list[str] = []
+
+    def numbered(match) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    text = re.sub(r"%\((\w+)\)s", numbered, engine.claim_sql())
+    types = {"until": "timestamptz", "now": "timestamptz", "batch": "bigint", "me": "bigint"}
+    literals = ", ".join(f"'{values[name]}'::{types[name]}" for name in names)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE annotation_assignment")  # as autovacuum would: one annotator's work so far
+        cursor.execute(f"PREPARE claim_probe ({', '.join(types[name] for name in names)}) AS {text}")
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim_probe ({literals})")
+        (explained,) = cursor.fetchone()
+        cursor.execute("DEALLOCATE claim_probe")
+    plan = (json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
+    (reach,) = [node for node in plan_nodes(plan) if node.get("Subplan Name") == "CTE reach"]
+    looked_at = sum(
+        (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)) * node.get("Actual Loops", 1)
+        for node in plan_nodes(reach)
+        if node.get("Relation Name") == "annotation_assignment"
+    )
+    assert looked_at <= 1  # the index entry before hers, not her colleague's 25 assignments
 
 
 @pytest.mark.django_db
