@@ -156,7 +156,9 @@ class Item(models.Model):
         REVIEW = "review", _("in review")
         DONE = "done", _("done")
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    # No index of its own (here and on the hot tables below): a composite index leads with
+    # the column and serves its lookups, and every write would keep one more index.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items", db_index=False)
     file_name = models.CharField(_("file name"), max_length=255)
     image = models.FileField(_("image"), upload_to=item_image_upload_to, max_length=200)
     thumbnail = models.FileField(_("thumbnail"), upload_to=item_thumbnail_upload_to, max_length=200)
@@ -329,7 +331,7 @@ class Task(models.Model):
     the items they have gone past (see the engine's claim)."""
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="tasks")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="tasks")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="tasks", db_index=False)
     slot = models.PositiveSmallIntegerField()
     free_at = models.DateTimeField()
     done = models.BooleanField(default=False)
@@ -368,9 +370,11 @@ class Assignment(models.Model):
 
     # The slot held; none for a gold item, which is mixed into the stream outside the slots.
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments", null=True, blank=True)
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="assignments")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments")
-    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="assignments", db_index=False)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments", db_index=False)
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments", db_index=False
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.LEASED)
     # Why the engine chose this item, for audit: {"batch", "priority", "due", "rule", "via"}.
     reason = models.JSONField(default=dict)
@@ -429,9 +433,9 @@ class Annotation(models.Model):
         # A gold item's answer: scored against the true answer at submit, never reviewed.
         GOLD = "gold", _("scored against the known answer")
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="annotations")
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="annotations", db_index=False)
     revision = models.PositiveSmallIntegerField(default=1)
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="annotations")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="annotations", db_index=False)
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
     shapes = models.JSONField(default=list)
     image_class = models.CharField(max_length=100, null=True, blank=True)
