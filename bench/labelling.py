@@ -51,6 +51,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse, JsonResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -76,6 +77,10 @@ VIEW_ITEMS = 20
 ORGANISATION = "bench-labelling"
 PROJECT = "bench-labelling 20k x 3"
 VIEW_PROJECT = "bench-labelling workbench"
+# The centre's past work: a delivered project whose batch the same team labelled, so the
+# tables hold history as in any centre in use (see _create_history).
+HISTORY_PROJECT = "bench-labelling delivered"
+HISTORY_ITEMS = 20_000
 CENTRE = "基准宜川标注中心"
 TEAM = "宜川标注基准组"
 PREFIX = "bench-lab-"  # not "bench-w": workers_list counts its people by that prefix
@@ -162,6 +167,12 @@ def setup() -> list[str]:
                 cursor.execute("ANALYZE")
         print(f"  {NAME}: created {ITEMS:,} items x {OVERLAP} slots in {time.perf_counter() - began:.1f} s", flush=True)
         project = _project(PROJECT)
+    if _project(HISTORY_PROJECT) is None:
+        began = time.perf_counter()
+        _create_history()
+        print(
+            f"  {NAME}: created {HISTORY_ITEMS:,} items of past work in {time.perf_counter() - began:.1f} s", flush=True
+        )
     slots = Task.objects.filter(batch__project=project).count()
     if slots != ITEMS * OVERLAP:
         raise BenchError(
@@ -255,6 +266,71 @@ def _create() -> None:
     )
 
 
+@transaction.atomic
+def _create_history() -> None:
+    """A project the team already delivered: one closed batch, every item labelled once,
+    submitted and accepted. No centre's tables are empty when a batch starts, and a
+    measurement that starts from empty, freshly analysed tables measures the planner
+    instead: a prepared statement's generic plan made while the assignments table looks
+    empty scans it, and keeps scanning it as thousands of rows arrive, until autovacuum
+    next analyses it. reset() leaves this history alone."""
+    organisation = Organisation.objects.get(name=ORGANISATION)
+    project = Project.objects.create(
+        organisation=organisation, name=HISTORY_PROJECT, label_schema=SCHEMA, overlap=1, instructions="框出车辆和行人。"
+    )
+    Item.objects.bulk_create(
+        (
+            Item(
+                project=project,
+                file_name=f"delivered/{n:06d}.jpg",
+                image=IMAGE,
+                thumbnail=IMAGE,
+                content_type="image/jpeg",
+                width=WIDTH,
+                height=HEIGHT,
+                sha256=hashlib.sha256(f"{HISTORY_PROJECT}-{n}".encode()).hexdigest(),
+            )
+            for n in range(HISTORY_ITEMS)
+        ),
+        batch_size=2000,
+    )
+    project.item_count = HISTORY_ITEMS
+    project.save(update_fields=["item_count"])
+    team = Team.objects.get(name=TEAM)
+    batch = batch_create(
+        actor=User.objects.get(username=SUPERVISOR),
+        project=project,
+        choice=ItemChoice(size=HISTORY_ITEMS),
+        assignees=Assignees(teams=[team.pk]),
+        name="基准往期批次",
+    )
+    annotators = list(team.members.order_by("id").values_list("id", flat=True))
+    slots = list(Task.objects.filter(batch=batch).order_by("item_id").values_list("id", "item_id"))
+    t = _tables()
+    with connection.cursor() as cursor:
+        _insert_submitted(
+            cursor,
+            batch.pk,
+            [(task_id, item_id, annotators[n % len(annotators)]) for n, (task_id, item_id) in enumerate(slots)],
+        )
+        cursor.execute(f"UPDATE {t['task']} SET done = %s, taken = %s WHERE batch_id = %s", [True, True, batch.pk])
+        cursor.execute(
+            f"""INSERT INTO {t["annotation"]} (assignment_id, item_id, annotator_id, shapes, image_class,
+                    client_time_ms, created_at, revision, review, sampling, is_latest)
+                SELECT a.id, a.item_id, a.annotator_id, %s, NULL, 41000, a.finished_at, 1, %s, '{{}}', %s
+                FROM {t["assignment"]} a WHERE a.batch_id = %s""",
+            [json.dumps(ANNOTATION["shapes"]), str(Annotation.Review.ACCEPTED), True, batch.pk],
+        )
+    Task.objects.filter(batch=batch).update(
+        assignment_id=Subquery(Assignment.objects.filter(task_id=OuterRef("pk")).values("id")[:1])
+    )
+    Item.objects.filter(project=project).update(status=Item.Status.DONE)
+    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.CLOSED)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def _data() -> Data:
     project = _project(PROJECT)
     batch = Batch.objects.get(project=project)
@@ -289,17 +365,14 @@ def reset(data: Data) -> None:
             cursor.execute(f"VACUUM ANALYZE {', '.join(tables)}")
 
 
-def _insert_submitted(cursor, data: Data, turns: list[tuple[int, int, int]]) -> None:
+def _insert_submitted(cursor, batch_id: int, turns: list[tuple[int, int, int]]) -> None:
     """Past turns, submitted: (task id, item id, annotator id) each."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     cursor.executemany(
         f"""INSERT INTO {_tables()["assignment"]} (task_id, batch_id, item_id, annotator_id, status, reason,
                 leased_at, lease_expires_at, finished_at, skip_reason, draft, active_ms, last_seen_at)
             VALUES (%s, %s, %s, %s, 'submitted', '{{}}', %s, %s, %s, '', NULL, 0, %s)""",
-        [
-            (task_id, data.batch.pk, item_id, annotator_id, now, now, now, now)
-            for task_id, item_id, annotator_id in turns
-        ],
+        [(task_id, batch_id, item_id, annotator_id, now, now, now, now) for task_id, item_id, annotator_id in turns],
     )
 
 
@@ -320,7 +393,7 @@ def _fill(data: Data, items: int) -> None:
         ids = data.annotator_ids
         _insert_submitted(
             cursor,
-            data,
+            data.batch.pk,
             # An item's slots: 3 people in a row.
             [(task_id, item_id, ids[n % len(ids)]) for n, (task_id, item_id, _slot) in enumerate(slots)],
         )
@@ -344,7 +417,9 @@ def _fill_ahead(data: Data, items: int) -> None:
             [data.batch.pk, items],
         )
         slots = cursor.fetchall()
-        _insert_submitted(cursor, data, [(task_id, item_id, data.annotator_ids[0]) for task_id, item_id in slots])
+        _insert_submitted(
+            cursor, data.batch.pk, [(task_id, item_id, data.annotator_ids[0]) for task_id, item_id in slots]
+        )
         cursor.execute(
             f"UPDATE {t['task']} SET done = %s, taken = %s WHERE batch_id = %s AND slot = 0 AND item_id <= %s",
             [True, True, data.batch.pk, slots[-1][1]],
