@@ -227,28 +227,7 @@ def _create() -> None:
     organisation = Organisation.objects.create(name=ORGANISATION)
     projects = {}
     for name, count, overlap in ((PROJECT, ITEMS, OVERLAP), (VIEW_PROJECT, VIEW_ITEMS, 1)):
-        project = Project.objects.create(
-            organisation=organisation, name=name, label_schema=SCHEMA, overlap=overlap, instructions="框出车辆和行人。"
-        )
-        Item.objects.bulk_create(
-            (
-                Item(
-                    project=project,
-                    file_name=f"street/{n:06d}.jpg",
-                    image=IMAGE,  # one shared file: the engine never opens it, the browser rows do
-                    thumbnail=IMAGE,
-                    content_type="image/jpeg",
-                    width=WIDTH,
-                    height=HEIGHT,
-                    sha256=hashlib.sha256(f"{name}-{n}".encode()).hexdigest(),
-                )
-                for n in range(count)
-            ),
-            batch_size=2000,
-        )
-        project.item_count = count
-        project.save(update_fields=["item_count"])
-        projects[name] = project
+        projects[name] = _project_with_items(organisation, name, count, overlap=overlap, folder="street")
     supervisor = User.objects.get(pk=ids[SUPERVISOR])
     batch_create(
         actor=supervisor,
@@ -266,6 +245,31 @@ def _create() -> None:
     )
 
 
+def _project_with_items(organisation: Organisation, name: str, count: int, *, overlap: int, folder: str) -> Project:
+    project = Project.objects.create(
+        organisation=organisation, name=name, label_schema=SCHEMA, overlap=overlap, instructions="框出车辆和行人。"
+    )
+    Item.objects.bulk_create(
+        (
+            Item(
+                project=project,
+                file_name=f"{folder}/{n:06d}.jpg",
+                image=IMAGE,  # one shared file: the engine never opens it, the browser rows do
+                thumbnail=IMAGE,
+                content_type="image/jpeg",
+                width=WIDTH,
+                height=HEIGHT,
+                sha256=hashlib.sha256(f"{name}-{n}".encode()).hexdigest(),
+            )
+            for n in range(count)
+        ),
+        batch_size=2000,
+    )
+    project.item_count = count
+    project.save(update_fields=["item_count"])
+    return project
+
+
 @transaction.atomic
 def _create_history() -> None:
     """A project the team already delivered: one closed batch, every item labelled once,
@@ -275,27 +279,7 @@ def _create_history() -> None:
     empty scans it, and keeps scanning it as thousands of rows arrive, until autovacuum
     next analyses it. reset() leaves this history alone."""
     organisation = Organisation.objects.get(name=ORGANISATION)
-    project = Project.objects.create(
-        organisation=organisation, name=HISTORY_PROJECT, label_schema=SCHEMA, overlap=1, instructions="框出车辆和行人。"
-    )
-    Item.objects.bulk_create(
-        (
-            Item(
-                project=project,
-                file_name=f"delivered/{n:06d}.jpg",
-                image=IMAGE,
-                thumbnail=IMAGE,
-                content_type="image/jpeg",
-                width=WIDTH,
-                height=HEIGHT,
-                sha256=hashlib.sha256(f"{HISTORY_PROJECT}-{n}".encode()).hexdigest(),
-            )
-            for n in range(HISTORY_ITEMS)
-        ),
-        batch_size=2000,
-    )
-    project.item_count = HISTORY_ITEMS
-    project.save(update_fields=["item_count"])
+    project = _project_with_items(organisation, HISTORY_PROJECT, HISTORY_ITEMS, overlap=1, folder="delivered")
     team = Team.objects.get(name=TEAM)
     batch = batch_create(
         actor=User.objects.get(username=SUPERVISOR),
