@@ -297,7 +297,6 @@ def _create_history() -> None:
             batch.pk,
             [(task_id, item_id, annotators[n % len(annotators)]) for n, (task_id, item_id) in enumerate(slots)],
         )
-        cursor.execute(f"UPDATE {t['task']} SET done = %s, taken = %s WHERE batch_id = %s", [True, True, batch.pk])
         cursor.execute(
             f"""INSERT INTO {t["annotation"]} (assignment_id, item_id, annotator_id, shapes, image_class,
                     client_time_ms, created_at, revision, review, sampling, is_latest)
@@ -306,7 +305,9 @@ def _create_history() -> None:
             [json.dumps(ANNOTATION["shapes"]), str(Annotation.Review.ACCEPTED), True, batch.pk],
         )
     Task.objects.filter(batch=batch).update(
-        assignment_id=Subquery(Assignment.objects.filter(task_id=OuterRef("pk")).values("id")[:1])
+        done=True,
+        taken=True,
+        assignment_id=Subquery(Assignment.objects.filter(task_id=OuterRef("pk")).values("id")[:1]),
     )
     Item.objects.filter(project=project).update(status=Item.Status.DONE)
     Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.CLOSED)
