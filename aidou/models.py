@@ -7,19 +7,26 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditLog(models.Model):
-    """One row per read or change of protected data by staff. Rows are never edited."""
+    """One row per read or change of protected data, and per security event (a refused
+    login, a lockout, a role granted). Rows are never edited.
+
+    `action` is a code from `Action`; the column carries no choices, so a new kind of event
+    (every app adds its own) needs no migration of this table."""
 
     class Action(models.TextChoices):
         REVEAL_PII = "reveal_pii", _("revealed personal data")
         CHANGE_PII = "change_pii", _("changed personal data")
 
+    # Null for events with no signed-in actor (a refused login, a forged API key).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
         verbose_name=_("actor"),
     )
-    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    action = models.CharField(_("action"), max_length=48, db_index=True)
     target_type = models.CharField(_("target type"), max_length=64)
     target_id = models.CharField(_("target id"), max_length=64)
     fields = models.JSONField(_("fields"), default=list)
@@ -35,6 +42,10 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.target_type}:{self.target_id}"
+
+    @property
+    def action_label(self) -> str:
+        return str(dict(self.Action.choices).get(self.action, self.action))
 
 
 # A running job that has not reported progress for this long has lost its worker.

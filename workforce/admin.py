@@ -92,7 +92,7 @@ class RosterImportAdmin(admin.ModelAdmin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor", "action", "target_type", "target_id", "ip_address"]
+    list_display = ["created_at", "actor", "action_label", "target_type", "target_id", "ip_address"]
     list_filter = ["action", "target_type"]
     list_select_related = ["actor"]
 
