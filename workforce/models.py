@@ -496,6 +496,9 @@ class LegalFigure(models.Model):
         WORKDAYS_PER_MONTH = "workdays_per_month", _("Paid days per month (for hourly rates)")
         LEAVE_PAY_SHARE = "leave_pay_share", _("Share of pay kept on leave")  # `qualifier`: the AbsenceKind
         DEDUCTION_LIMIT = "deduction_limit", _("Special additional deduction, monthly limit")  # `qualifier`: kind
+        # `qualifier`: the LedgerLine.TimeClass it pays for (overtime, rest_day, holiday): 1.5, 2, 3.
+        OVERTIME_RATE = "overtime_rate", _("Overtime pay, multiple of the hourly rate")
+        HOURS_PER_DAY = "hours_per_day", _("Normal working hours per day")
 
     code = models.CharField(_("figure"), max_length=48, db_index=True)
     qualifier = models.CharField(_("qualifier"), max_length=48, blank=True)
