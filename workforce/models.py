@@ -4,6 +4,7 @@ from pathlib import Path
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
 from aidou.models import Job
@@ -873,8 +874,10 @@ class Payslip(models.Model):
         ordering = ["-period__month", "worker"]
         constraints = [
             models.UniqueConstraint(fields=["period", "worker"], name="payslip_one_per_person_period"),
+            # Rounded to the fen on both sides: SQLite keeps decimals as binary floats, where
+            # 333.33 − 12.21 is not 321.12 (PostgreSQL's numeric is exact either way).
             models.CheckConstraint(
-                condition=Q(net=models.F("gross") - models.F("total_deductions")),
+                condition=Q(net=Round(models.F("gross") - models.F("total_deductions"), 2)),
                 name="payslip_net_is_gross_less_deductions",
             ),
         ]
