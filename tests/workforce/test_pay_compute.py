@@ -49,7 +49,9 @@ def test_seeded_figures_are_the_ones_the_hand_computations_use(figures, november
     assert (figures.pension_rate, figures.medical_rate, figures.unemployment_rate) == (D("0.08"), D("0.02"), D("0.003"))
     assert figures.overtime_rates == {"overtime": D("1.5"), "rest_day": D("2"), "holiday": D("3")}
     assert figures.deduction_limits["children_education"] == D("2000")
-    assert [bracket.rate for bracket in figures.brackets] == [D(x) for x in ("0.03", "0.1", "0.2", "0.25", "0.3", "0.35", "0.45")]
+    assert [bracket.rate for bracket in figures.brackets] == [
+        D(x) for x in ("0.03", "0.1", "0.2", "0.25", "0.3", "0.35", "0.45")
+    ]
 
 
 def test_full_time_piece_worker_is_topped_up_to_the_share_of_the_monthly_minimum(figures, november):
