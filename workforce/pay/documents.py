@@ -133,15 +133,15 @@ def bank_file_render(period: PayPeriod, rows: list[dict], file_format: str) -> t
     header = [_("Name"), _("Bank"), _("Account number"), _("Amount (yuan)"), _("Reference")]
     name = f"bank-{period.centre.code or period.centre_id}-{period.month:%Y-%m}.{file_format}"
     if file_format == "csv":
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # so Excel opens it as UTF-8
-        writer = csv.writer(buffer)
+        text = io.StringIO()
+        text.write("\ufeff")  # so Excel opens it as UTF-8
+        writer = csv.writer(text)
         writer.writerow(header)
         for row in rows:
             # Banks' import tools read the CSV as text; for Excel use the XLSX, whose account
             # cells are text (Excel opening a CSV shows 19 digits as 6.22848E+18).
             writer.writerow([row["name"], row["bank"], row["account"], f"{row['amount']:.2f}", row["reference"]])
-        return name, BANK_FILE_FORMATS["csv"], buffer.getvalue().encode("utf-8")
+        return name, BANK_FILE_FORMATS["csv"], text.getvalue().encode("utf-8")
     from openpyxl import Workbook
 
     workbook = Workbook()

@@ -266,7 +266,8 @@ def payroll_inputs(period: PayPeriod) -> RunInputs:
     for worker_id, clock_in, clock_out in AttendanceRecord.objects.filter(
         centre=centre, clock_in_at__gte=start, clock_in_at__lt=end, clock_out_at__isnull=False
     ).values_list("worker_id", "clock_in_at", "clock_out_at"):
-        worked_seconds[worker_id][clock_in.astimezone(zone).date()] += (clock_out - clock_in).total_seconds()
+        if clock_out is not None:
+            worked_seconds[worker_id][clock_in.astimezone(zone).date()] += (clock_out - clock_in).total_seconds()
     clocked = set(worked_seconds)
 
     rostered: dict[int, dict[dt.date, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
@@ -276,7 +277,8 @@ def payroll_inputs(period: PayPeriod) -> RunInputs:
         published_starts_at__isnull=False,
         cancelled_at__isnull=True,
     ).values_list("worker_id", "date", "published_starts_at", "published_ends_at", "break_minutes"):
-        rostered[worker_id][day] += _hours_of(max(0.0, (ends - starts).total_seconds() - 60 * break_minutes))
+        if starts is not None and ends is not None:
+            rostered[worker_id][day] += _hours_of(max(0.0, (ends - starts).total_seconds() - 60 * break_minutes))
 
     absences: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
     for worker_id, kind, starts_on, ends_on, days in Absence.objects.filter(
@@ -321,34 +323,34 @@ def payroll_inputs(period: PayPeriod) -> RunInputs:
 
     allowances_all: list[tuple[str, payroll.AllowanceInput]] = []
     allowances_own: dict[int, list[payroll.AllowanceInput]] = defaultdict(list)
-    for row in (
+    for allowance in (
         Allowance.objects.filter(centre=centre, starts_on__lte=last_day)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=month))
         .order_by("code", "id")
     ):
         item = payroll.AllowanceInput(
-            code=row.code,
-            label=row.label,
-            amount=row.amount,
-            counts_toward_minimum=row.counts_toward_minimum,
-            taxable=row.taxable,
+            code=allowance.code,
+            label=allowance.label,
+            amount=allowance.amount,
+            counts_toward_minimum=allowance.counts_toward_minimum,
+            taxable=allowance.taxable,
         )
-        if row.worker_id is not None:
-            allowances_own[row.worker_id].append(item)
+        if allowance.worker_id is not None:
+            allowances_own[allowance.worker_id].append(item)
         else:
-            allowances_all.append((row.applies_to, item))
+            allowances_all.append((allowance.applies_to, item))
 
     deductions: dict[int, list[payroll.DeductionInput]] = defaultdict(list)
-    for worker_id, kind, amount, starts_on, ends_on in (
+    for worker_id, kind, amount, declared_from, declared_to in (
         TaxDeduction.objects.filter(worker__centre=centre, starts_on__lte=last_day)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=month.replace(month=1)))
         .values_list("worker_id", "kind", "monthly_amount", "starts_on", "ends_on")
     ):
         deductions[worker_id].append(
-            payroll.DeductionInput(kind=kind, monthly_amount=amount, starts_on=starts_on, ends_on=ends_on)
+            payroll.DeductionInput(kind=kind, monthly_amount=amount, starts_on=declared_from, ends_on=declared_to)
         )
 
-    money_field = DecimalField(max_digits=14, decimal_places=2)
+    money_field: DecimalField = DecimalField(max_digits=14, decimal_places=2)
     year_before = {
         row["worker_id"]: payroll.YearBefore(
             taxable_gross=row["taxable"] or ZERO,
