@@ -102,26 +102,27 @@ def _make_data(people: int, lines: int) -> None:
             cursor.execute(
                 f"""INSERT INTO {profile} (user_id, gender, education, employment_type, id_number_encrypted,
                     id_number_masked, bank_name, bank_account_encrypted, bank_account_masked, updated_at)
-                SELECT id, 'female', '', CASE WHEN id % 5 = 0 THEN 'part_time' ELSE 'full_time' END, '', '',
+                SELECT id, 'female', '', CASE WHEN id %% 5 = 0 THEN 'part_time' ELSE 'full_time' END, '', '',
                     '中国农业银行', '', '', %s
                 FROM {user} WHERE centre_id = %s""",  # noqa: S608
                 [dt.datetime(2026, 1, 1, tzinfo=dt.UTC), centre.pk],
             )
+            # (`%%` is SQL's modulo in a statement with parameters, on both backends.)
             # Lines spread over the month's 30 days and 10 working hours (08:00-18:00 CST),
             # a rate of 0.0125 to 0.35 yuan, 1 to 8 units each.
             start = dt.datetime(2026, 11, 1, 0, 0, tzinfo=dt.UTC)
             epoch = "%s::timestamptz" if connection.vendor == "postgresql" else "%s"
             if connection.vendor == "postgresql":
-                moment = f"({epoch} + ((g % 30) * INTERVAL '1 day') + ((g % 36000) * INTERVAL '1 second'))"
+                moment = f"({epoch} + ((g %% 30) * INTERVAL '1 day') + ((g %% 36000) * INTERVAL '1 second'))"
             else:
-                moment = f"datetime({epoch}, '+' || (g % 30) || ' days', '+' || (g % 36000) || ' seconds')"
+                moment = f"datetime({epoch}, '+' || (g %% 30) || ' days', '+' || (g %% 36000) || ' seconds')"
             cursor.execute(
                 f"""INSERT INTO {ledger} (worker_id, centre_id, kind, source, source_id, project_id, unit, quantity,
                     rate, amount, description, work_done_at, accepted_at, time_class, reason, created_at)
-                SELECT {first_id} + (g % {people}), %s, 'earning', 'bench', g, 1, 'box', 1 + g % 8,
-                    0.0125 + (g % 34) * 0.01, (1 + g % 8) * (0.0125 + (g % 34) * 0.01), '{{}}', {moment}, {moment},
-                    CASE WHEN g % 100 < 90 THEN 'normal' WHEN g % 100 < 95 THEN 'overtime'
-                         WHEN g % 100 < 98 THEN 'rest_day' ELSE 'holiday' END, '', {epoch}
+                SELECT {first_id} + (g %% {people}), %s, 'earning', 'bench', g, 1, 'box', 1 + g %% 8,
+                    0.0125 + (g %% 34) * 0.01, (1 + g %% 8) * (0.0125 + (g %% 34) * 0.01), '{{}}', {moment}, {moment},
+                    CASE WHEN g %% 100 < 90 THEN 'normal' WHEN g %% 100 < 95 THEN 'overtime'
+                         WHEN g %% 100 < 98 THEN 'rest_day' ELSE 'holiday' END, '', {epoch}
                 FROM ({_series(lines)}) AS series""",  # noqa: S608
                 [centre.pk, start, start, start],
             )
