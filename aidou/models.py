@@ -16,6 +16,7 @@ class AuditLog(models.Model):
     class Action(models.TextChoices):
         REVEAL_PII = "reveal_pii", _("revealed personal data")
         CHANGE_PII = "change_pii", _("changed personal data")
+        BANK_FILE_DOWNLOAD = "bank_file_download", _("downloaded a bank transfer file")
 
     # Null for events with no signed-in actor (a refused login, a forged API key).
     actor = models.ForeignKey(

@@ -35,6 +35,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("client/", include("annotation.urls")),
+    path("pay/", include("workforce.pay.urls")),
     path("", include("annotation.urls_staff")),
     path("", include("workforce.urls")),
 ]

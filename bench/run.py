@@ -29,7 +29,7 @@ if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
 from bench.common import RESULTS_DIR, BenchError, Context, Options, Row, Server  # noqa: E402
 
 # Add a benchmark: write bench/<name>.py and list its name here.
-BENCHMARKS = ["workers_list", "items_list", "imports", "exports", "labelling", "aggregation", "quality"]
+BENCHMARKS = ["workers_list", "items_list", "imports", "exports", "labelling", "aggregation", "quality", "payroll"]
 
 SERVER_WORKERS = 4
 

@@ -104,3 +104,55 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Pay: legal figures and tax table are data HR keeps; payslips are read here, never edited.
+# (Imported here so this section merges apart from the others' admin classes.)
+from workforce.models import LegalFigure, PayPeriod, PayTerms, TaxBracket, TaxDeduction  # noqa: E402
+
+
+@admin.register(LegalFigure)
+class LegalFigureAdmin(admin.ModelAdmin):
+    """Figures are never edited in place: a change is a new row from its date (the history
+    of what each payslip was computed from stays)."""
+
+    list_display = ["code", "qualifier", "region", "centre", "value", "effective_from", "source"]
+    list_filter = ["code", "region", "centre"]
+    search_fields = ["code", "qualifier", "source"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["created_by"]
+        return ["code", "qualifier", "region", "centre", "value", "effective_from", "created_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(TaxBracket)
+class TaxBracketAdmin(admin.ModelAdmin):
+    list_display = ["effective_from", "lower", "rate", "quick_deduction", "source"]
+
+
+@admin.register(PayTerms)
+class PayTermsAdmin(admin.ModelAdmin):
+    list_display = ["worker", "kind", "base_amount", "contribution_base", "effective_from"]
+    raw_id_fields = ["worker", "created_by"]
+
+
+@admin.register(TaxDeduction)
+class TaxDeductionAdmin(admin.ModelAdmin):
+    list_display = ["worker", "kind", "monthly_amount", "starts_on", "ends_on"]
+    raw_id_fields = ["worker", "created_by"]
+
+
+@admin.register(PayPeriod)
+class PayPeriodAdmin(admin.ModelAdmin):
+    list_display = ["centre", "month", "status", "closed_at"]
+    list_filter = ["status", "centre"]
+    readonly_fields = ["centre", "month", "status", "closed_at", "closed_by"]
+
+    def has_add_permission(self, request):
+        return False  # periods are opened by the payroll service

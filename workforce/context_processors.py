@@ -11,5 +11,6 @@ def roles(request):
             "workers": policies.can_view_workers(user),
             "roster_import": policies.can_import_roster(user),
             "admin": user.is_staff,
+            "payroll": user.is_network_admin or policies.can_view_centre_payslips(user, user.centre_id),
         }
     }

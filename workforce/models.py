@@ -4,6 +4,7 @@ from pathlib import Path
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
 from aidou.models import Job
@@ -496,6 +497,9 @@ class LegalFigure(models.Model):
         WORKDAYS_PER_MONTH = "workdays_per_month", _("Paid days per month (for hourly rates)")
         LEAVE_PAY_SHARE = "leave_pay_share", _("Share of pay kept on leave")  # `qualifier`: the AbsenceKind
         DEDUCTION_LIMIT = "deduction_limit", _("Special additional deduction, monthly limit")  # `qualifier`: kind
+        # `qualifier`: the LedgerLine.TimeClass it pays for (overtime, rest_day, holiday): 1.5, 2, 3.
+        OVERTIME_RATE = "overtime_rate", _("Overtime pay, multiple of the hourly rate")
+        HOURS_PER_DAY = "hours_per_day", _("Normal working hours per day")
 
     code = models.CharField(_("figure"), max_length=48, db_index=True)
     qualifier = models.CharField(_("qualifier"), max_length=48, blank=True)
@@ -870,8 +874,10 @@ class Payslip(models.Model):
         ordering = ["-period__month", "worker"]
         constraints = [
             models.UniqueConstraint(fields=["period", "worker"], name="payslip_one_per_person_period"),
+            # Rounded to the fen on both sides: SQLite keeps decimals as binary floats, where
+            # 333.33 − 12.21 is not 321.12 (PostgreSQL's numeric is exact either way).
             models.CheckConstraint(
-                condition=Q(net=models.F("gross") - models.F("total_deductions")),
+                condition=Q(net=Round(models.F("gross") - models.F("total_deductions"), 2)),
                 name="payslip_net_is_gross_less_deductions",
             ),
         ]

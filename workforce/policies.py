@@ -35,3 +35,28 @@ def can_manage_teams(actor: User, centre_id: int) -> bool:
 def can_assign_role(actor: User, role: str) -> bool:
     # Network-wide power is granted only by those who hold it.
     return role != Role.NETWORK_ADMIN or actor.is_network_admin
+
+
+# --- Pay (payroll runs, payslips, the bank file) ---------------------------------------------
+
+
+def can_run_payroll(actor: User, centre_id: int | None) -> bool:
+    """HR of the centre (or a network admin) opens periods, runs payroll, adjusts and closes."""
+    return (actor.has_role(Role.HR) or actor.is_network_admin) and _same_centre(actor, centre_id)
+
+
+def can_view_centre_payslips(actor: User, centre_id: int | None) -> bool:
+    """HR and the manager of the centre (or a network admin) read everyone's payslips there."""
+    return (actor.has_role(Role.HR, Role.CENTRE_MANAGER) or actor.is_network_admin) and _same_centre(actor, centre_id)
+
+
+def can_download_bank_file(actor: User, centre_id: int | None) -> bool:
+    """The bank file holds full account numbers: HR of the centre only, as for revealing them."""
+    return actor.has_role(Role.HR) and _same_centre(actor, centre_id)
+
+
+def can_set_legal_figure(actor: User, centre_id: int | None) -> bool:
+    """A region's figures are the network's to set; a centre's own (its housing-fund rate) its HR's."""
+    if centre_id is None:
+        return actor.is_network_admin
+    return can_run_payroll(actor, centre_id)

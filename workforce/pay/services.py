@@ -2,14 +2,38 @@
 keyword-only."""
 
 import datetime as dt
+import logging
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from aidou.audit import audit_record
+from aidou.errors import Conflict, DomainError, PermissionDenied
+from aidou.jobs import job_claim, job_fail, job_requeue
+from aidou.models import AuditLog
 from aidou.money import money
-from workforce.models import Allowance, User
+from workforce import policies
+from workforce.models import (
+    Allowance,
+    Centre,
+    LegalFigure,
+    PayAdjustment,
+    PayPeriod,
+    PayrollRun,
+    Payslip,
+    PayslipLine,
+    PayTerms,
+    TaxDeduction,
+    User,
+)
+from workforce.pay import payroll, selectors
+from workforce.pay.legal import legal_figures_for
+
+log = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -67,3 +91,399 @@ def allowance_end(*, source: str, ends_on: dt.date) -> Allowance | None:
     allowance.ends_on = ends_on
     allowance.save(update_fields=["ends_on"])
     return allowance
+
+
+# --- Pay periods and payroll runs ------------------------------------------------------------
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+@transaction.atomic
+def pay_period_open(*, actor: User, centre: Centre, month: dt.date) -> PayPeriod:
+    """The centre's pay period of `month` (the first of a month), opened if it is new. HR of
+    the centre or a network admin."""
+    _require(policies.can_run_payroll(actor, centre.pk), _("Only HR of this centre may run its payroll."))
+    period, _created = PayPeriod.objects.get_or_create(centre=centre, month=month.replace(day=1))
+    return period
+
+
+def payroll_run_start(*, actor: User, period: PayPeriod, enqueue: bool = True) -> PayrollRun:
+    """Queue a run that computes the period's payslips (`enqueue=False`: the caller runs
+    `payroll_run_execute` itself). Conflict when the period is closed or a run of it is
+    already queued or running (also a partial unique constraint, so two HR clicks at once
+    make one run)."""
+    _require(policies.can_run_payroll(actor, period.centre_id), _("Only HR of this centre may run its payroll."))
+    busy = _("A payroll run of this period is already under way.")
+    try:
+        with transaction.atomic():
+            locked = PayPeriod.objects.select_for_update().get(pk=period.pk)
+            if locked.status != PayPeriod.Status.OPEN:
+                raise Conflict(_("This period is closed: its payslips are final."))
+            if PayrollRun.objects.filter(period=locked, status__in=ACTIVE).exists():
+                raise Conflict(busy)
+            run = PayrollRun.objects.create(
+                period=locked, created_by=actor, language=translation.get_language() or settings.LANGUAGE_CODE
+            )
+            if enqueue:
+                transaction.on_commit(lambda: payroll_run_enqueue(run.pk))
+    except IntegrityError as exc:
+        raise Conflict(busy) from exc
+    return run
+
+
+ACTIVE = (PayrollRun.Status.QUEUED, PayrollRun.Status.RUNNING)
+
+
+def payroll_run_enqueue(job_id: int) -> None:
+    """Send the run's task (also what a sweep of dead workers' jobs calls to requeue it)."""
+    from workforce.tasks import payroll_run_task
+
+    payroll_run_task.delay(job_id)
+
+
+def payroll_run_retry(*, actor: User, run: PayrollRun) -> PayrollRun:
+    """Queue again a run that failed or whose worker died. Conflict otherwise, or when the
+    period is closed or another run of it is under way."""
+    _require(policies.can_run_payroll(actor, run.period.centre_id), _("Only HR of this centre may run its payroll."))
+    if run.period.status != PayPeriod.Status.OPEN:
+        raise Conflict(_("This period is closed: its payslips are final."))
+    try:
+        job_requeue(run, payroll_run_enqueue, refusal=_("This run cannot run again; start a new one."))
+    except IntegrityError as exc:
+        raise Conflict(_("A payroll run of this period is already under way.")) from exc
+    return run
+
+
+# Payslips written per transaction: small enough that a chunk's locks are short, large
+# enough that the number of statements stays a few per thousand people.
+CHUNK_SIZE = 500
+PAYROLL_RUN_CLAIM_RESET = {"processed": 0, "errors": [], "summary": {}}
+
+
+def payroll_run_execute(*, job_id: int, chunk_size: int = CHUNK_SIZE) -> PayrollRun | None:
+    """Compute and write the period's payslips. Claimed with aidou.jobs.job_claim (a
+    re-delivered task does nothing unless the run's worker died, and then it takes the run
+    over). Inputs are read once for everyone (selectors.payroll_inputs), computed in memory,
+    and written in chunks: each chunk, in one transaction holding the period's row lock,
+    deletes the chunk's draft payslips and inserts the new ones, so a run killed midway and
+    run again, or repeated, leaves exactly one payslip per person and period. A missing
+    legal figure or a closed period fails the run with a sentence saying so."""
+    language = PayrollRun.objects.filter(pk=job_id).values_list("language", flat=True).first()
+    with translation.override(language or settings.LANGUAGE_CODE):
+        try:
+            return _payroll_run_execute(job_id, chunk_size)
+        except (DomainError, ValidationError) as exc:
+            message = exc.message if isinstance(exc, DomainError) else "; ".join(exc.messages)
+            PayrollRun.objects.filter(pk=job_id).update(
+                status=PayrollRun.Status.FAILED, failure=message, finished_at=timezone.now()
+            )
+            return PayrollRun.objects.filter(pk=job_id).first()
+        except Exception:
+            log.exception("payroll run %s failed", job_id)
+            job_fail(PayrollRun, job_id)
+            raise
+
+
+def _payroll_run_execute(job_id: int, chunk_size: int) -> PayrollRun | None:
+    if not job_claim(PayrollRun, job_id, **PAYROLL_RUN_CLAIM_RESET):
+        return None  # finished already, running elsewhere, or unknown
+    run = PayrollRun.objects.select_related("period__centre").get(pk=job_id)
+    period = run.period
+    if period.status != PayPeriod.Status.OPEN:
+        raise Conflict(_("This period is closed: its payslips are final."))
+    inputs = selectors.payroll_inputs(period)
+    results = [payroll.payslip_compute(worker, inputs.period, inputs.figures) for worker in inputs.workers.values()]
+    PayrollRun.objects.filter(pk=job_id).update(total=len(results), heartbeat_at=timezone.now())
+    now = timezone.now()
+    for offset in range(0, len(results), chunk_size):
+        chunk = results[offset : offset + chunk_size]
+        with transaction.atomic():
+            _period_lock_open(period.pk)
+            _drafts_delete(period, worker_ids=[result.worker_id for result in chunk])
+            slips = Payslip.objects.bulk_create(
+                [
+                    Payslip(
+                        period=period,
+                        worker_id=result.worker_id,
+                        centre_id=period.centre_id,
+                        run_id=job_id,
+                        gross=result.gross,
+                        total_deductions=result.total_deductions,
+                        net=result.net,
+                        taxable_income_ytd=result.taxable_income_ytd,
+                        tax_withheld_ytd=result.tax_withheld_ytd,
+                        facts=result.facts,
+                        computed_at=now,
+                    )
+                    for result in chunk
+                ]
+            )
+            PayslipLine.objects.bulk_create(
+                [
+                    PayslipLine(
+                        payslip_id=slip.pk,
+                        position=position,
+                        code=line.code,
+                        kind=line.kind,
+                        label=line.label[:200],
+                        quantity=line.quantity,
+                        rate=line.rate,
+                        amount=line.amount,
+                        explanation=line.explanation,
+                    )
+                    for slip, result in zip(slips, chunk, strict=True)
+                    for position, line in enumerate(result.lines, start=1)
+                ]
+            )
+            PayrollRun.objects.filter(pk=job_id).update(processed=offset + len(chunk), heartbeat_at=timezone.now())
+    with transaction.atomic():
+        _period_lock_open(period.pk)
+        # People paid by an earlier run who have nothing this month any more.
+        _drafts_delete(period, exclude_run=job_id)
+        summary = {
+            "payslips": len(results),
+            "gross": str(sum((r.gross for r in results), Decimal("0.00"))),
+            "deductions": str(sum((r.total_deductions for r in results), Decimal("0.00"))),
+            "net": str(sum((r.net for r in results), Decimal("0.00"))),
+        }
+        PayrollRun.objects.filter(pk=job_id).update(
+            status=PayrollRun.Status.SUCCEEDED,
+            processed=len(results),
+            summary=summary,
+            finished_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+        )
+    run.refresh_from_db()
+    return run
+
+
+def _period_lock_open(period_id: int) -> PayPeriod:
+    period = PayPeriod.objects.select_for_update().get(pk=period_id)
+    if period.status != PayPeriod.Status.OPEN:
+        raise Conflict(_("This period is closed: its payslips are final."))
+    return period
+
+
+def _drafts_delete(period: PayPeriod, *, worker_ids: list[int] | None = None, exclude_run: int | None = None) -> None:
+    drafts = Payslip.objects.filter(period=period, status=Payslip.Status.DRAFT)
+    if worker_ids is not None:
+        drafts = drafts.filter(worker_id__in=worker_ids)
+    if exclude_run is not None:
+        drafts = drafts.exclude(run_id=exclude_run)
+    ids = list(drafts.values_list("pk", flat=True))
+    if ids:
+        # Two plain statements: drafts have no corrections (only closed payslips are corrected).
+        PayslipLine.objects.filter(payslip_id__in=ids).delete()
+        Payslip.objects.filter(pk__in=ids)._raw_delete(Payslip.objects.db)
+
+
+@transaction.atomic
+def pay_period_close(*, actor: User, period: PayPeriod) -> PayPeriod:
+    """Make the period's payslips final. Conflict when it is closed already, a run of it is
+    under way, or its last run did not succeed (nothing to close)."""
+    _require(policies.can_run_payroll(actor, period.centre_id), _("Only HR of this centre may run its payroll."))
+    locked = PayPeriod.objects.select_for_update().get(pk=period.pk)
+    if locked.status != PayPeriod.Status.OPEN:
+        raise Conflict(_("This period is closed already."))
+    last = PayrollRun.objects.filter(period=locked).order_by("-created_at", "-id").first()
+    if last is not None and last.status in ACTIVE:
+        raise Conflict(_("A payroll run of this period is under way; close it when it has finished."))
+    if last is None or last.status != PayrollRun.Status.SUCCEEDED:
+        raise Conflict(_("Run the payroll of this period successfully before closing it."))
+    Payslip.objects.filter(period=locked).update(status=Payslip.Status.CLOSED)
+    locked.status = PayPeriod.Status.CLOSED
+    locked.closed_at = timezone.now()
+    locked.closed_by = actor
+    locked.save(update_fields=["status", "closed_at", "closed_by"])
+    return locked
+
+
+@transaction.atomic
+def pay_adjustment_add(
+    *, actor: User, worker: User, period: PayPeriod, amount: Decimal, reason: str, corrects: Payslip | None = None
+) -> PayAdjustment:
+    """A correction paid (positive) or taken back (negative) in an open period, with its
+    reason; it may name the closed payslip it corrects. Conflict for a closed period."""
+    _require(policies.can_run_payroll(actor, period.centre_id), _("Only HR of this centre may run its payroll."))
+    locked = PayPeriod.objects.select_for_update().get(pk=period.pk)
+    if locked.status != PayPeriod.Status.OPEN:
+        raise Conflict(_("This period is closed: add the correction to an open period."))
+    errors: dict[str, list[str]] = {}
+    amount = money(amount)
+    if amount == 0:
+        errors["amount"] = [_("An adjustment cannot be zero.")]
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = [_("Say why pay is adjusted; the person reads it on the payslip.")]
+    if worker.centre_id != locked.centre_id:
+        errors["worker"] = [_("This person does not work at this centre.")]
+    if corrects is not None and (corrects.worker_id != worker.pk or corrects.status != Payslip.Status.CLOSED):
+        errors["corrects"] = [_("Only a final payslip of the same person can be corrected.")]
+    if errors:
+        raise ValidationError(errors)
+    return PayAdjustment.objects.create(
+        worker=worker, period=locked, amount=amount, reason=reason[:500], corrects=corrects, created_by=actor
+    )
+
+
+@transaction.atomic
+def pay_terms_set(
+    *,
+    actor: User,
+    worker: User,
+    kind: str,
+    base_amount: Decimal,
+    effective_from: dt.date,
+    contribution_base: Decimal | None = None,
+) -> PayTerms:
+    """How a person is paid from `effective_from` (setting the same day again replaces it)."""
+    _require(policies.can_run_payroll(actor, worker.centre_id), _("Only HR of this centre may run its payroll."))
+    errors: dict[str, list[str]] = {}
+    if kind not in PayTerms.Kind.values:
+        errors["kind"] = [_("Choose how the person is paid.")]
+    base_amount = money(base_amount)
+    if base_amount < 0:
+        errors["base_amount"] = [_("Pay cannot be negative.")]
+    if kind in (PayTerms.Kind.MONTHLY, PayTerms.Kind.HOURLY) and base_amount <= 0:
+        errors["base_amount"] = [_("Give the salary or the hourly wage.")]
+    if contribution_base is not None:
+        contribution_base = money(contribution_base)
+        if contribution_base <= 0:
+            errors["contribution_base"] = [_("A contribution base must be positive.")]
+    if errors:
+        raise ValidationError(errors)
+    terms, _created = PayTerms.objects.update_or_create(
+        worker=worker,
+        effective_from=effective_from,
+        defaults={
+            "kind": kind,
+            "base_amount": base_amount,
+            "contribution_base": contribution_base,
+            "created_by": actor,
+        },
+    )
+    return terms
+
+
+@transaction.atomic
+def tax_deduction_declare(
+    *,
+    actor: User,
+    worker: User,
+    kind: str,
+    monthly_amount: Decimal,
+    starts_on: dt.date,
+    ends_on: dt.date | None = None,
+    note: str = "",
+) -> TaxDeduction:
+    """Record a special additional deduction the person declared (HR enters it, or the person
+    for themselves). Refuses an amount over the kind's legal monthly limit in force then."""
+    if actor.pk != worker.pk:
+        _require(policies.can_run_payroll(actor, worker.centre_id), _("Only HR of this centre may run its payroll."))
+    errors: dict[str, list[str]] = {}
+    if kind not in TaxDeduction.Kind.values:
+        errors["kind"] = [_("Choose a kind of deduction.")]
+    monthly_amount = money(monthly_amount)
+    if monthly_amount <= 0:
+        errors["monthly_amount"] = [_("The amount must be positive.")]
+    starts_on = starts_on.replace(day=1)
+    if ends_on is not None and ends_on < starts_on:
+        errors["ends_on"] = [_("The last month cannot be before the first.")]
+    if not errors and worker.centre is not None:
+        limit = legal_figures_for(worker.centre, starts_on).find(LegalFigure.Code.DEDUCTION_LIMIT, kind)
+        if limit is not None and monthly_amount > limit.value:
+            errors["monthly_amount"] = [
+                _("The legal limit of this deduction is %(limit)s yuan a month.") % {"limit": money(limit.value)}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    return TaxDeduction.objects.create(
+        worker=worker,
+        kind=kind,
+        monthly_amount=monthly_amount,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        note=note[:200],
+        created_by=actor,
+    )
+
+
+@transaction.atomic
+def legal_figure_add(
+    *,
+    actor: User | None,
+    code: str,
+    value: Decimal,
+    effective_from: dt.date,
+    source: str,
+    region: str = "",
+    centre: Centre | None = None,
+    qualifier: str = "",
+) -> LegalFigure:
+    """A new figure in force from `effective_from` at a region (network admins) or for one
+    centre (its HR). Figures are never edited: a new row from a later date replaces one."""
+    if actor is not None:
+        _require(
+            policies.can_set_legal_figure(actor, centre.pk if centre else None),
+            _("Only a network admin sets a region's figures, and HR their centre's own."),
+        )
+    errors: dict[str, list[str]] = {}
+    if code not in LegalFigure.Code.values:
+        errors["code"] = [_("Unknown figure.")]
+    if (centre is None) == (not region):
+        errors["region"] = [_("Give either a region or a centre.")]
+    if not (source or "").strip():
+        errors["source"] = [_("Say where the figure comes from (the notice and its date).")]
+    value = Decimal(value)
+    if value < 0:
+        errors["value"] = [_("A figure cannot be negative.")]
+    if code == LegalFigure.Code.HOUSING_FUND_RATE and not Decimal("0.05") <= value <= Decimal("0.12"):
+        errors["value"] = [_("The housing fund rate must be between 5 % and 12 %.")]
+    if errors:
+        raise ValidationError(errors)
+    if LegalFigure.objects.filter(
+        code=code, qualifier=qualifier, region=region, centre=centre, effective_from=effective_from
+    ).exists():
+        raise Conflict(_("This figure already has a value from that date."), field="effective_from")
+    return LegalFigure.objects.create(
+        code=code,
+        qualifier=qualifier,
+        region=region,
+        centre=centre,
+        value=value,
+        effective_from=effective_from,
+        source=source.strip()[:500],
+        created_by=actor,
+    )
+
+
+def bank_file_download(
+    *, actor: User, period: PayPeriod, file_format: str, ip_address: str | None = None
+) -> tuple[str, str, bytes]:
+    """The bank transfer file of a closed period (CSV or XLSX) with full account numbers,
+    and one audit row per download, written in the same transaction as the read. HR of the
+    centre only; Conflict while the period is open (its payslips may still change)."""
+    from workforce.pay import documents
+
+    _require(
+        policies.can_download_bank_file(actor, period.centre_id),
+        _("Only HR of this centre may download its bank file."),
+    )
+    if file_format not in documents.BANK_FILE_FORMATS:
+        raise ValidationError({"format": [_("Choose CSV or XLSX.")]})
+    if period.status != PayPeriod.Status.CLOSED:
+        raise Conflict(_("Close the period first: the bank file pays final payslips only."))
+    with transaction.atomic():
+        rows = documents.bank_transfer_rows(period)
+        audit_record(
+            actor=actor,
+            action=AuditLog.Action.BANK_FILE_DOWNLOAD,
+            target=period,
+            fields=["bank_account"],
+            ip_address=ip_address,
+            reason=f"{file_format}, {len(rows)} rows",
+        )
+    return documents.bank_file_render(period, rows, file_format)

@@ -7,13 +7,14 @@ changes nothing. Every person goes through the same service HR's pages use.
 
 import datetime as dt
 import random
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from workforce import services
-from workforce.models import Centre, Education, EmploymentType, Role, Team, User
+from workforce.models import Centre, Education, EmploymentType, LegalFigure, PayTerms, Role, Team, User
 from workforce.validators import id_number_check_char
 
 DEMO_PASSWORD = "aidou-demo-2026"  # noqa: S105 - printed to the newcomer on purpose
@@ -24,6 +25,18 @@ CENTRES = [
     ("qingjian", "清涧数字就业中心", "清涧县", "陕西省", "榆林市清涧县宽州镇", "610830"),
     ("zizhou", "子洲数字就业中心", "子洲县", "陕西省", "榆林市子洲县双湖峪街道", "610831"),
 ]
+# Pay: slug -> (centre code, Shaanxi minimum-wage class, housing-fund rate, housing-rent
+# deduction limit of its city: Tongchuan has under a million registered people, 800 a
+# month; Yulin over a million, 1,100). The classes are the best reading of Shaanxi's 2023
+# notice at hand, unverified: HR corrects them as data.
+CENTRE_PAY = {
+    "yijun": ("YJ", "II", "0.08", "800"),
+    "qingjian": ("QJ", "III", "0.07", "1100"),
+    "zizhou": ("ZZ", "III", "0.06", "1100"),
+}
+# Monthly salaries of the demo's salaried staff (annotators are paid by the piece).
+SALARIED = {Role.CENTRE_MANAGER: "6500", Role.HR: "4800", Role.SUPERVISOR: "4500", Role.REVIEWER: "4200",
+            Role.CHILDCARE_STAFF: "3900"}  # fmt: skip
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾田"
 GIVEN_FEMALE = ["秀英", "桂英", "玉兰", "丽娟", "晓燕", "红梅", "海燕", "艳", "娜", "静", "敏", "婷",
                 "雪梅", "春花", "金凤", "小芳", "慧", "佳怡", "欣悦", "梦洁", "彩霞", "亚楠"]  # fmt: skip
@@ -67,6 +80,7 @@ class Command(BaseCommand):
             name=name, defaults={"county": county, "province": province, "address": address}
         )
         teams = [Team.objects.get_or_create(centre=centre, name=team_name)[0] for team_name in TEAM_NAMES]
+        self._centre_pay(centre, slug)
         password_hash = make_password(DEMO_PASSWORD)
         created = 0
         serial = 0
@@ -109,11 +123,41 @@ class Command(BaseCommand):
                         bank_account=f"622848{index + 1}{serial:012d}",
                     ),
                 )
+                salary = next((SALARIED[role] for role in roles if role in SALARIED), None)
+                if salary is not None and Role.ANNOTATOR not in roles:
+                    PayTerms.objects.get_or_create(
+                        worker=worker,
+                        effective_from=dt.date(2026, 1, 1),
+                        defaults={"kind": PayTerms.Kind.MONTHLY, "base_amount": Decimal(salary)},
+                    )
                 if Role.SUPERVISOR in roles and team is not None and team.lead_id is None:
                     team.lead = worker
                     team.save(update_fields=["lead"])
                 created += 1
         return created
+
+    def _centre_pay(self, centre: Centre, slug: str) -> None:
+        """The centre's code, minimum-wage class and own pay figures (idempotent)."""
+        code, wage_class, housing_rate, rent_limit = CENTRE_PAY[slug]
+        Centre.objects.filter(pk=centre.pk).update(pay_region="CN-SN", min_wage_class=wage_class, code=code)
+        own = [
+            ("housing_fund_rate", "", housing_rate, "演示数据: 本中心住房公积金缴存比例"),
+            (
+                "deduction_limit",
+                "housing_rent",
+                rent_limit,
+                "国发〔2018〕41号 第十七条: 本中心所在城市的住房租金扣除限额",
+            ),
+        ]
+        for figure, qualifier, value, source in own:
+            LegalFigure.objects.get_or_create(
+                code=figure,
+                qualifier=qualifier,
+                region="",
+                centre=centre,
+                effective_from=dt.date(2023, 1, 1),
+                defaults={"value": Decimal(value), "source": source},
+            )
 
     def _print_logins(self) -> None:
         logins = ["admin"] + [f"yijun_{suffix}" for suffix in

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from workforce.pay import views
+
+urlpatterns = [
+    path("", views.period_list, name="pay-periods"),
+    path("start/", views.run_start, name="pay-run-start"),
+    path("mine/", views.my_payslips, name="my-payslips"),
+    path("periods/<int:period_id>/", views.period_detail, name="pay-period-detail"),
+    path("periods/<int:period_id>/run/", views.period_run, name="pay-period-run"),
+    path("periods/<int:period_id>/close/", views.period_close, name="pay-period-close"),
+    path("periods/<int:period_id>/adjust/", views.period_adjust, name="pay-period-adjust"),
+    path("periods/<int:period_id>/bank.<str:file_format>", views.bank_file, name="pay-bank-file"),
+    path("runs/<int:run_id>/", views.run_detail, name="pay-run-detail"),
+    path("runs/<int:run_id>/retry/", views.run_retry, name="pay-run-retry"),
+    path("payslips/<int:payslip_id>/", views.payslip_detail, name="payslip-detail"),
+    path("payslips/<int:payslip_id>/pdf/", views.payslip_pdf, name="payslip-pdf"),
+]
