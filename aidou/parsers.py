@@ -1,8 +1,7 @@
 """The one reading of JSON from outside, and the request parsers every API view uses.
 
 `json_loads_untrusted` is what every JSON body, COCO file and form field holding JSON
-goes through: strict JSON (no NaN or Infinity, no float that only fits as infinity, no integer past
-64 bits), a
+goes through: strict JSON (no NaN or Infinity, no float that only fits as infinity), a
 nesting too deep for the parser is an error rather than a RecursionError, and no string
 PostgreSQL or UTF-8 cannot store (aidou.text). The parsers below put it, and the same
 text check for form fields, behind DRF; settings name them as the defaults, and
@@ -37,17 +36,6 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-# No column we have holds an integer past 64 bits (nor does a JavaScript number, exactly).
-_INT_LIMIT = 2**63
-
-
-def _bounded_int(text: str) -> int:
-    value = int(text)
-    if not -_INT_LIMIT < value < _INT_LIMIT:
-        raise ValueError(f"{text[:20]}... is too large a number")
-    return value
-
-
 def _finite_float(text: str) -> float:
     value = float(text)
     if not isfinite(value):
@@ -66,12 +54,12 @@ def json_node_bound(raw: bytes | str) -> int:
 
 def json_loads_untrusted(raw: bytes | str, *, max_nodes: int | None = None):
     """Parse JSON from outside, or raise UntrustedJSONError saying why not (bad syntax or
-    encoding, NaN / Infinity / a number too large for a float, too deep, more than
+    encoding, NaN / Infinity / a float too large to be one, too deep, more than
     `max_nodes` values when given, a NUL or lone surrogate in a string)."""
     if max_nodes is not None and json_node_bound(raw) > max_nodes:
         raise UntrustedJSONError(_("The JSON document has more than %(n)d values.") % {"n": max_nodes})
     try:
-        data = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int)
+        data = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         raise UntrustedJSONError(_("The JSON body is nested too deeply.")) from None
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors

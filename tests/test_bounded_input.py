@@ -236,6 +236,11 @@ def test_names_lose_bidi_and_control_characters_everywhere_they_are_stored(
 def test_unstorable_drafts_already_saved_are_cleared_by_the_migration(db):
     from importlib import import_module
 
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL refused such drafts when they were saved: there are none to clear")
+
     from django.apps import apps
 
     from tests import factories
