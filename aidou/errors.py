@@ -5,12 +5,19 @@ into DRF's error shape with the right status, and turns Django's request-size er
 into JSON 4xx answers instead of 500s.
 """
 
+import logging
+
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
+
+log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -59,4 +66,44 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, DjangoValidationError):
         data = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return Response(data, status=status.HTTP_400_BAD_REQUEST)
+    elif isinstance(exc, OverflowError | DataError):
+        # A value no column can hold reached the database: a number past 64 bits in a path,
+        # a filter or a form (SQLite's driver raises OverflowError, PostgreSQL a DataError).
+        # Where the input is read, the parsers and routes refuse what they can; this is the
+        # net under all of them. Logged, so a check missing upstream is seen.
+        log.warning("value out of range for the database: %s", exc)
+        return Response({"detail": _("A value in the request is out of range.")}, status=400)
     return exception_handler(exc, context)
+
+
+# --- Django's error views, for what happens outside DRF's views ----------------------------
+# An unknown /api/ URL, an exception a view did not turn into an answer, a refused host:
+# the API answers JSON in DRF's shape ({"detail": ...}) even then, the pages their templates.
+
+
+def _for_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def bad_request(request, exception):
+    if _for_api(request):
+        return JsonResponse({"detail": _("Bad request.")}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if _for_api(request):
+        return JsonResponse({"detail": _("You do not have permission to perform this action.")}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    if _for_api(request):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _for_api(request):
+        return JsonResponse({"detail": _("Something went wrong on our side; please try again later.")}, status=500)
+    return defaults.server_error(request)

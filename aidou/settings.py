@@ -208,7 +208,10 @@ IMPORT_MAX_FILE_BYTES = int(os.environ.get("IMPORT_MAX_FILE_BYTES", 50 * 1024**2
 IMPORT_MAX_PIXELS = int(os.environ.get("IMPORT_MAX_PIXELS", 40_000_000))
 IMPORT_ZIP_MAX_ENTRIES = int(os.environ.get("IMPORT_ZIP_MAX_ENTRIES", 20_000))
 IMPORT_ZIP_MAX_TOTAL_BYTES = int(os.environ.get("IMPORT_ZIP_MAX_TOTAL_BYTES", 8 * 1024**3))
-IMPORT_COCO_MAX_BYTES = int(os.environ.get("IMPORT_COCO_MAX_BYTES", 200 * 1024**2))
+# A COCO file is parsed in the web process: its bytes and the values they hold (each one a
+# Python object) bound what that costs (docs/decisions/0007-bounded-untrusted-input.md).
+IMPORT_COCO_MAX_BYTES = int(os.environ.get("IMPORT_COCO_MAX_BYTES", 64 * 1024**2))
+IMPORT_COCO_MAX_VALUES = int(os.environ.get("IMPORT_COCO_MAX_VALUES", 4_000_000))
 # Workbench: a gap between two signs of work counts as worked time up to this cut-off
 # (longer gaps are breaks); the browser sends a heartbeat every 15 s while the annotator works.
 WORKBENCH_IDLE_CUTOFF_SECONDS = int(os.environ.get("WORKBENCH_IDLE_CUTOFF_SECONDS", 60))
@@ -241,11 +244,11 @@ REST_FRAMEWORK = {
         "workforce.api.auth.StaffTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["aidou.permissions.ServesPrincipal"],
     "DEFAULT_PARSER_CLASSES": [
         "aidou.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "aidou.parsers.SafeFormParser",
+        "aidou.parsers.SafeMultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "aidou.pagination.StandardPagination",
     "PAGE_SIZE": 50,

@@ -39,3 +39,9 @@ urlpatterns = [
     path("", include("annotation.urls_staff")),
     path("", include("workforce.urls")),
 ]
+
+# JSON for /api/ paths, the templates for pages (aidou.errors).
+handler400 = "aidou.errors.bad_request"
+handler403 = "aidou.errors.permission_denied"
+handler404 = "aidou.errors.page_not_found"
+handler500 = "aidou.errors.server_error"

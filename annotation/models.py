@@ -201,6 +201,8 @@ class ImportJob(Job):
     accepted = models.PositiveIntegerField(_("accepted"), default=0)
     duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    # [{"file", "code", "reason"}]: accepted images whose pre-annotations were partly left out.
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

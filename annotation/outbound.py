@@ -41,12 +41,27 @@ class Response:
     body: bytes  # at most MAX_RESPONSE_BYTES
 
 
+# Ranges Python's tables (which change between patch releases) do not all call
+# non-global, refused here whatever the Python: IPv6 site-local (deprecated by RFC 3879,
+# still routed inside some networks), unique-local, the discard prefix, documentation.
+_NOT_PUBLIC_V6 = tuple(
+    ipaddress.ip_network(network) for network in ("fec0::/10", "fc00::/7", "100::/64", "2001:db8::/32", "3fff::/20")
+)
+# NAT64 prefixes (RFC 6052 well-known, RFC 8215 local-use): the IPv4 address sits in the
+# last 32 bits, and the gateway connects to it.
+_NAT64 = tuple(ipaddress.ip_network(network) for network in ("64:ff9b::/96", "64:ff9b:1::/48"))
+
+
 def address_is_public(address: str) -> bool:
     """True for a globally routable unicast address. IPv6 forms that carry an IPv4
-    address (IPv4-mapped, 6to4) are judged by that IPv4 address as well."""
+    address (IPv4-mapped, 6to4, NAT64) are judged by that IPv4 address as well."""
     ip = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local or any(ip in network for network in _NOT_PUBLIC_V6):
+            return False
         embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and any(ip in network for network in _NAT64):
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if embedded is not None and not address_is_public(str(embedded)):
             return False
     # is_global alone lets multicast through (224.0.0.1, ff02::1 are "global").

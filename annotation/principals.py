@@ -20,6 +20,7 @@ class ApiKeyPrincipal:
     centre_id: None = None
     pk: None = None
     roles: frozenset = frozenset()
+    principal_kind: str = "client"  # what aidou.permissions checks against each view
 
     def has_role(self, *roles: str) -> bool:
         return False

@@ -18,9 +18,13 @@ _LARGEST = 1e15
 
 
 class SchemaError(ValueError):
-    def __init__(self, errors: dict[str, list[str]]):
+    """`errors`: {field: [message, ...]}; `codes`: {field: stable name of the first reason}
+    where the check gives one (clean_annotation's, for the import's warnings)."""
+
+    def __init__(self, errors: dict[str, list[str]], codes: dict[str, str] | None = None):
         super().__init__(errors)
         self.errors = errors
+        self.codes = codes or {}
 
 
 def _names(values, field: str, errors: dict, *, limit: int = MAX_LABELS) -> list[str]:
@@ -104,16 +108,20 @@ def clean_annotation(annotation, schema: dict, *, width: int, height: int) -> di
     """Check an annotation `{"shapes": [...], "class": ...}` against a project's schema and
     an image's size; return it normalised (coordinates rounded to 0.01 px)."""
     errors: dict[str, list[str]] = {}
+    codes: dict[str, str] = {}
     if not isinstance(annotation, dict):
-        raise SchemaError({"non_field_errors": [_('An annotation is {"shapes": [...], "class": ...}.')]})
+        raise SchemaError(
+            {"non_field_errors": [_('An annotation is {"shapes": [...], "class": ...}.')]},
+            {"non_field_errors": "invalid_shape"},
+        )
     tools = set(schema.get("tools", []))
     labels = {label["name"] for label in schema.get("labels", [])}
     keypoint_names = schema.get("keypoints", [])
     shapes = annotation.get("shapes", [])
     if not isinstance(shapes, list):
-        raise SchemaError({"shapes": [_("Shapes are a list.")]})
+        raise SchemaError({"shapes": [_("Shapes are a list.")]}, {"shapes": "invalid_shape"})
     if len(shapes) > MAX_SHAPES:
-        raise SchemaError({"shapes": [_("At most %(n)d shapes.") % {"n": MAX_SHAPES}]})
+        raise SchemaError({"shapes": [_("At most %(n)d shapes.") % {"n": MAX_SHAPES}]}, {"shapes": "too_many_shapes"})
 
     def inside(x, y) -> bool:
         return _number(x) and _number(y) and 0 <= x <= width and 0 <= y <= height
@@ -134,18 +142,19 @@ def clean_annotation(annotation, schema: dict, *, width: int, height: int) -> di
     for index, shape in enumerate(shapes):
         field = f"shapes[{index}]"
 
-        def fail(message, field=field):
+        def fail(message, code="invalid_shape", field=field):
             errors.setdefault(field, []).append(message)
+            codes.setdefault(field, code)
 
         if not isinstance(shape, dict):
             fail(_("A shape is an object."))
             continue
         kind, label = shape.get("type"), shape.get("label")
         if kind not in ("bbox", "polygon", "keypoints") or kind not in tools:
-            fail(_("This project does not allow shapes of type “%(type)s”.") % {"type": kind})
+            fail(_("This project does not allow shapes of type “%(type)s”.") % {"type": kind}, "unsupported_shape")
             continue
         if label not in labels:
-            fail(_("Unknown label “%(label)s”.") % {"label": label})
+            fail(_("Unknown label “%(label)s”.") % {"label": label}, "unknown_label")
             continue
         if kind == "bbox":
             values = [shape.get(key) for key in ("x", "y", "w", "h")]
@@ -156,7 +165,9 @@ def clean_annotation(annotation, schema: dict, *, width: int, height: int) -> di
             if w <= 0 or h <= 0:
                 fail(_("A box needs numbers x, y and positive w, h."))
             elif not (inside(x, y) and inside(x + w, y + h)):
-                fail(_("The box reaches outside the %(w)d×%(h)d image.") % {"w": width, "h": height})
+                fail(
+                    _("The box reaches outside the %(w)d×%(h)d image.") % {"w": width, "h": height}, "box_outside_image"
+                )
             else:
                 cleaned_shapes.append(
                     {
@@ -175,7 +186,10 @@ def clean_annotation(annotation, schema: dict, *, width: int, height: int) -> di
             elif len(points) > MAX_POLYGON_POINTS:
                 fail(_("At most %(n)d points in a polygon.") % {"n": MAX_POLYGON_POINTS})
             elif (polygon := polygon_points(points)) is None:
-                fail(_("Every polygon point is [x, y] inside the %(w)d×%(h)d image.") % {"w": width, "h": height})
+                fail(
+                    _("Every polygon point is [x, y] inside the %(w)d×%(h)d image.") % {"w": width, "h": height},
+                    "shape_outside_image",
+                )
             else:
                 cleaned_shapes.append({"type": "polygon", "label": label, "points": polygon})
         else:
@@ -185,7 +199,7 @@ def clean_annotation(annotation, schema: dict, *, width: int, height: int) -> di
                 continue
             unknown = [name for name in points if name not in keypoint_names]
             if unknown:
-                fail(_("Unknown key points: %(names)s.") % {"names": ", ".join(map(str, unknown))})
+                fail(_("Unknown key points: %(names)s.") % {"names": ", ".join(map(str, unknown))}, "unknown_keypoint")
                 continue
             cleaned_points = {}
             for name in keypoint_names:
@@ -195,7 +209,7 @@ def clean_annotation(annotation, schema: dict, *, width: int, height: int) -> di
                     break
                 x, y, visibility = point
                 if visibility and not inside(x, y):
-                    fail(_("Key point “%(name)s” is outside the image.") % {"name": name})
+                    fail(_("Key point “%(name)s” is outside the image.") % {"name": name}, "shape_outside_image")
                     break
                 cleaned_points[name] = [round(x, 2), round(y, 2), visibility] if visibility else [0, 0, 0]
             else:
@@ -204,8 +218,10 @@ def clean_annotation(annotation, schema: dict, *, width: int, height: int) -> di
     if image_class is not None:
         if "classification" not in tools:
             errors["class"] = [_("This project has no image classes.")]
+            codes["class"] = "unknown_class"
         elif image_class not in schema.get("classes", []):
             errors["class"] = [_("Unknown class “%(class)s”.") % {"class": image_class}]
+            codes["class"] = "unknown_class"
     if errors:
-        raise SchemaError(errors)
+        raise SchemaError(errors, codes)
     return {"shapes": cleaned_shapes, "class": image_class}

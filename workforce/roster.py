@@ -3,6 +3,12 @@ decide what a row means for the people already on file.
 
 Headers may be Chinese or English; Chinese Excel saves CSV as GB18030, so that is read
 too. Every value comes out as a stripped string, dates as ISO strings.
+
+A roster comes from outside, so reading one is bounded whatever it says about itself: an
+XLSX file is a zip, repacked by aidou.archives (entries read in bounded chunks) before
+openpyxl sees it; rows are read one at a time, at most MAX_COLUMNS cells each (a sheet
+may claim to span A1:XFD1048576), blank rows are counted but not kept, and reading
+stops at the first row past the limits.
 """
 
 import csv
@@ -10,11 +16,13 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
+from aidou import archives
 from workforce.models import Education, EmploymentType, Gender, Role
 
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -33,6 +41,12 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "bank_account": ("银行账号", "银行卡号", "bank_account", "bank account"),
 }
 REQUIRED_COLUMNS = ("name", "mobile", "id_number", "centre", "roles")
+# Cells read per row (a roster has about 13 columns) and rows read in all, blank ones
+# included, per row allowed; what an XLSX file may unpack to.
+MAX_COLUMNS = 100
+ROWS_READ_PER_ROW_ALLOWED = 10
+XLSX_MAX_ENTRIES = 1000
+XLSX_MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 
 
 def column_label(field: str) -> str:
@@ -100,9 +114,10 @@ def read_roster(content: bytes, file_name: str, *, max_rows: int) -> list[Roster
         table = _read_csv(content)
     else:
         raise RosterFileError(_("Upload a .csv or .xlsx file."))
-    if not table:
-        raise RosterFileError(_("The file is empty."))
-    header, *body = table
+    try:
+        header = next(table)
+    except StopIteration:
+        raise RosterFileError(_("The file is empty.")) from None
     columns = _map_header(header)
     missing = [name for name in REQUIRED_COLUMNS if name not in columns.values()]
     if missing:
@@ -110,19 +125,22 @@ def read_roster(content: bytes, file_name: str, *, max_rows: int) -> list[Roster
             _("Missing columns: %(columns)s.") % {"columns": _(", ").join(column_label(name) for name in missing)}
         )
     rows = []
-    for offset, cells in enumerate(body, start=2):
+    counted = 0  # rows with something in them; past max_rows only counted, not kept
+    for offset, cells in enumerate(table, start=2):
+        if offset > max_rows * ROWS_READ_PER_ROW_ALLOWED:
+            raise RosterFileError(_("At most %(max)d rows per file; this one has more.") % {"max": max_rows})
         if not any(str(cell).strip() for cell in cells if cell is not None):
             continue
-        values = {field: _cell_text(cells[index]) if index < len(cells) else "" for index, field in columns.items()}
-        rows.append(RosterRow(number=offset, values=values))
-    if len(rows) > max_rows:
-        raise RosterFileError(
-            _("At most %(max)d rows per file; this one has %(n)d.") % {"max": max_rows, "n": len(rows)}
-        )
+        counted += 1
+        if counted <= max_rows:
+            values = {field: _cell_text(cells[index]) if index < len(cells) else "" for index, field in columns.items()}
+            rows.append(RosterRow(number=offset, values=values))
+    if counted > max_rows:
+        raise RosterFileError(_("At most %(max)d rows per file; this one has %(n)d.") % {"max": max_rows, "n": counted})
     return rows
 
 
-def _map_header(header: list) -> dict[int, str]:
+def _map_header(header: Sequence) -> dict[int, str]:
     lookup = {alias.lower(): field for field, aliases in HEADER_ALIASES.items() for alias in aliases}
     columns: dict[int, str] = {}
     for index, cell in enumerate(header):
@@ -132,7 +150,7 @@ def _map_header(header: list) -> dict[int, str]:
     return columns
 
 
-def _read_csv(content: bytes) -> list[list]:
+def _read_csv(content: bytes) -> Iterator[Sequence]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = content.decode(encoding)
@@ -143,17 +161,39 @@ def _read_csv(content: bytes) -> list[list]:
         raise RosterFileError(_("The CSV file is neither UTF-8 nor GB18030 text."))
     if "\x00" in text:
         raise RosterFileError(_("This is not a CSV text file."))
-    return [row for row in csv.reader(io.StringIO(text))]
+    return _csv_rows(text)
 
 
-def _read_xlsx(content: bytes) -> list[list]:
+def _csv_rows(text: str) -> Iterator[Sequence]:
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        for row in csv.reader(io.StringIO(text)):
+            yield row[:MAX_COLUMNS]
+    except csv.Error as exc:  # a field over csv's size limit, a stray quote in strict mode
+        raise RosterFileError(_("This CSV file cannot be read: %(error)s") % {"error": exc}) from exc
+
+
+def _read_xlsx(content: bytes) -> Iterator[Sequence]:
+    try:
+        repacked = archives.zip_repack(content, max_entries=XLSX_MAX_ENTRIES, max_total_bytes=XLSX_MAX_UNPACKED_BYTES)
+    except archives.ArchiveTooLarge as exc:
+        raise RosterFileError(exc.message) from exc
+    except archives.ArchiveError as exc:
         raise RosterFileError(_("This is not a readable .xlsx file.")) from exc
     try:
-        sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        workbook = load_workbook(io.BytesIO(repacked), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as exc:
+        raise RosterFileError(_("This is not a readable .xlsx file.")) from exc
+    return _xlsx_rows(workbook)
+
+
+def _xlsx_rows(workbook) -> Iterator[Sequence]:
+    try:
+        if not workbook.worksheets:
+            return
+        # max_col: a claimed dimension pads every row to it (XFD is 16,384 columns).
+        yield from workbook.worksheets[0].iter_rows(values_only=True, max_col=MAX_COLUMNS)
+    except (KeyError, ValueError, OSError, TypeError, IndexError, SyntaxError) as exc:  # a damaged sheet
+        raise RosterFileError(_("This is not a readable .xlsx file.")) from exc
     finally:
         workbook.close()
 

@@ -20,6 +20,7 @@ from aidou.errors import Conflict, PermissionDenied
 from aidou.jobs import job_claim, job_fail, job_requeue
 from aidou.masking import mask_bank_account, mask_id_number
 from aidou.models import AuditLog
+from aidou.text import clean_file_name
 from workforce import policies, roster
 from workforce.models import (
     Centre,
@@ -268,7 +269,7 @@ def roster_import_start(
     Raises ValidationError for a file that is too large or of the wrong type."""
     if not policies.can_import_roster(actor):
         raise PermissionDenied(_("Only HR may import rosters."))
-    name = (upload.name or "").rsplit("/", 1)[-1][:255]
+    name = clean_file_name(upload.name)
     if not name.lower().endswith((".csv", ".xlsx")):
         raise ValidationError({"file": [_("Upload a .csv or .xlsx file.")]})
     if (upload.size or 0) > settings.ROSTER_UPLOAD_MAX_BYTES:

@@ -15,10 +15,11 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from aidou.errors import Conflict, NotFound
+from aidou.parsers import SafeJSONParser
+from aidou.permissions import BOTH
 from annotation import selectors
 from annotation.api.permissions import IsClientOrNetworkAdmin, api_key_of
 from annotation.models import ExportJob
@@ -69,9 +70,10 @@ class ExportRequestSerializer(serializers.Serializer):
 class ProjectExportCreate(GenericAPIView):
     """`POST /projects/{project_id}/exports/`: start an export of the project."""
 
+    principals = BOTH
     permission_classes = [IsClientOrNetworkAdmin]
     serializer_class = ExportRequestSerializer
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     queryset = ExportJob.objects.none()
 
     @extend_schema(
@@ -112,6 +114,7 @@ class ExportViewSet(viewsets.ReadOnlyModelViewSet):
     `status` is `succeeded` or `failed`, then download its file."""
 
     serializer_class = ExportSerializer
+    principals = BOTH
     permission_classes = [IsClientOrNetworkAdmin]
     filterset_class = ExportFilter
     queryset = ExportJob.objects.none()

@@ -1,19 +1,18 @@
-from rest_framework.permissions import BasePermission
-
+from aidou.permissions import CLIENT, ServesPrincipal, principal_kind
 from annotation.models import ApiKey
-from annotation.principals import client_organisation_id
 
 
-class IsClientOrNetworkAdmin(BasePermission):
-    """Clients (API key or a client member's session) and network admins."""
+class IsClientOrNetworkAdmin(ServesPrincipal):
+    """Clients (API key or a client member's session) and network admins; the views that
+    use it serve both kinds (`principals = BOTH`)."""
 
     message = "This part of the API is for client organisations."
 
     def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated):
+        if not super().has_permission(request, view):
             return False
-        return client_organisation_id(user) is not None or getattr(user, "is_network_admin", False)
+        user = request.user
+        return principal_kind(user) == CLIENT or getattr(user, "is_network_admin", False)
 
 
 def api_key_of(request) -> ApiKey | None:

@@ -10,12 +10,12 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import JSONParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from aidou.errors import PayloadTooLarge
 from aidou.pagination import KnownCountPagination
+from aidou.parsers import SafeJSONParser, SafeMultiPartParser
+from aidou.permissions import BOTH
 from annotation import selectors
 from annotation.api.permissions import IsClientOrNetworkAdmin, api_key_of
 from annotation.models import ImportJob, Item, Project
@@ -61,11 +61,67 @@ class ItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+IMPORT_ERROR_CODES = {
+    "missing_upload": "The staged upload is gone (send it again).",
+    "file_too_large": "Over IMPORT_MAX_FILE_BYTES (an image, or what a zip entry unpacks to).",
+    "unreadable_archive": "Not a readable zip archive.",
+    "too_many_entries": "A zip with more than IMPORT_ZIP_MAX_ENTRIES files.",
+    "archive_too_large": "A zip that unpacks to more than IMPORT_ZIP_MAX_TOTAL_BYTES.",
+    "absolute_path": "A zip entry with an absolute path.",
+    "path_traversal": "A zip entry whose path has `..`.",
+    "symbolic_link": "A zip entry that is a symbolic link.",
+    "encrypted_entry": "An encrypted zip entry.",
+    "nested_archive": "An archive inside an archive.",
+    "unsupported_compression": "A zip entry compressed other than stored or deflate (bzip2, LZMA, ...).",
+    "unreadable_entry": "A damaged zip entry.",
+    "unsupported_format": "Not a JPEG, PNG or WebP file.",
+    "invalid_image": "A JPEG, PNG or WebP file that cannot be decoded (truncated, damaged).",
+    "too_many_pixels": "More pixels than IMPORT_MAX_PIXELS (a decompression bomb?).",
+}
+IMPORT_WARNING_CODES = {
+    "unknown_category": "A COCO annotation whose category_id is not in categories.",
+    "unknown_label": "A category (or shape label) that is not a label of the project.",
+    "unknown_keypoint": "Key point names the project does not have.",
+    "unknown_class": "An image class the project does not have.",
+    "unsupported_shape": "A shape type the project does not use, or an RLE mask.",
+    "box_outside_image": "A box reaching outside the image.",
+    "shape_outside_image": "A polygon or key point outside the image.",
+    "invalid_shape": "A shape whose numbers or layout are not usable.",
+    "too_many_shapes": "More shapes on one image than a project allows.",
+}
+
+
+def _codes_help(codes: dict[str, str]) -> str:
+    return " ".join(f"`{code}`: {meaning}" for code, meaning in codes.items())
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    file = serializers.CharField(help_text="The file or zip entry, as sent.")
+    code = serializers.ChoiceField(choices=list(IMPORT_ERROR_CODES), help_text=_codes_help(IMPORT_ERROR_CODES))
+    reason = serializers.CharField(help_text="The same, for a person, in the language of the request.")
+
+
+class ImportWarningSerializer(serializers.Serializer):
+    file = serializers.CharField(help_text="The image, accepted.")
+    code = serializers.ChoiceField(
+        choices=list(IMPORT_WARNING_CODES),
+        help_text="Why its first left-out pre-annotation was left out. " + _codes_help(IMPORT_WARNING_CODES),
+    )
+    reason = serializers.CharField(help_text="How many pre-annotations were left out and why, for a person.")
+
+
 class ImportSerializer(serializers.ModelSerializer):
+    errors = ImportErrorSerializer(many=True, read_only=True, help_text="The files rejected, each with why.")
+    warnings = ImportWarningSerializer(
+        many=True,
+        read_only=True,
+        help_text="Images accepted without some of their pre-annotations (the ones that did not fit), each with why.",
+    )
+
     class Meta:
         model = ImportJob
         fields = ["id", "project", "status", "total", "processed", "accepted", "duplicates", "rejected", "errors",
-                  "failure", "created_at", "started_at", "finished_at"]  # fmt: skip
+                  "warnings", "failure", "created_at", "started_at", "finished_at"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -85,9 +141,10 @@ class ProjectViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     cannot drop a label that stored work uses (409)."""
 
     serializer_class = ProjectSerializer
+    principals = BOTH
     permission_classes = [IsClientOrNetworkAdmin]
     queryset = Project.objects.none()
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -125,7 +182,7 @@ class ProjectViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         request={"multipart/form-data": ImportRequestSerializer},
         responses={202: ImportSerializer, 413: inline_serializer("TooLarge", {"detail": serializers.CharField()})},
     )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser], url_path="imports")
+    @action(detail=True, methods=["post"], parser_classes=[SafeMultiPartParser], url_path="imports")
     def imports(self, request, pk=None):
         """Upload images and zips (and optionally a COCO file of pre-annotations). Answers
         202 with the import job at once; poll `GET /api/v1/imports/{id}/`."""
@@ -163,6 +220,7 @@ class ProjectItemList(ListAPIView):
     """The items of a project (`?status=`, `?file_name=`), oldest first."""
 
     serializer_class = ItemSerializer
+    principals = BOTH
     permission_classes = [IsClientOrNetworkAdmin]
     filterset_class = ItemFilter
     pagination_class = KnownCountPagination
@@ -181,7 +239,7 @@ class ItemViewSet(viewsets.GenericViewSet):
     """An item's image and thumbnail, served to the client, network admins, the annotators
     given the item and the staff of centres whose batches hold it."""
 
-    permission_classes = [IsAuthenticated]
+    principals = BOTH
     queryset = Item.objects.none()
     serializer_class = ItemSerializer
 
@@ -214,6 +272,7 @@ class ImportViewSet(viewsets.ReadOnlyModelViewSet):
     """Import jobs: poll one until `status` is `succeeded` or `failed`."""
 
     serializer_class = ImportSerializer
+    principals = BOTH
     permission_classes = [IsClientOrNetworkAdmin]
     queryset = ImportJob.objects.none()
 

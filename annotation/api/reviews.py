@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from aidou.permissions import BOTH
 from annotation import selectors
 from annotation.api.workbench import _image_url
 from annotation.models import Annotation, GoldAnswer, Review
@@ -90,6 +91,8 @@ class AnnotatorQualityView(views.APIView):
     """`GET /api/v1/quality/annotators/?project=<id>`: each annotator's quality in the
     project, from reviewed work. Clients: their projects (annotator ids, no names);
     centre staff: their centre's people in projects their centre works on."""
+
+    principals = BOTH
 
     @extend_schema(
         parameters=[OpenApiParameter("project", int, required=True)],

@@ -19,7 +19,7 @@ urlpatterns = [
     # First: an annotator calls these two for every image (fewer patterns tried before them).
     path("assignments/next/", workbench.AssignmentNextView.as_view(), name="assignment-next"),
     re_path(
-        r"^assignments/(?P<pk>[^/.]+)/submit/$", workbench.AssignmentSubmitView.as_view(), name="assignment-submit"
+        r"^assignments/(?P<pk>[0-9]{1,18})/submit/$", workbench.AssignmentSubmitView.as_view(), name="assignment-submit"
     ),
     path("projects/<int:project_id>/items/", projects.ProjectItemList.as_view(), name="project-items"),
     path("projects/<int:project_id>/exports/", exports.ProjectExportCreate.as_view(), name="project-exports"),

@@ -3,9 +3,10 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from aidou.parsers import SafeJSONParser
+from aidou.permissions import BOTH
 from annotation import selectors
 from annotation.api.permissions import IsClientOrNetworkAdmin
 from annotation.models import Webhook, WebhookDelivery
@@ -63,9 +64,10 @@ class WebhookViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
     deliveries are retried with back-off (up to 8 attempts)."""
 
     serializer_class = WebhookSerializer
+    principals = BOTH
     permission_classes = [IsClientOrNetworkAdmin]
     queryset = Webhook.objects.none()
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     def get_queryset(self):
         return selectors.webhooks_visible_to(self.request.user)

@@ -25,6 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aidou.errors import Conflict, DomainError, NotFound, PermissionDenied
+from aidou.parsers import unstorable_message
+from aidou.text import json_unstorable
 from annotation.models import Annotation, Assignment, Batch, Item, Project, Review, Task
 from annotation.quality.sampling import SamplingDecision, SamplingPolicy, decide
 from annotation.schema import SchemaError, clean_annotation
@@ -723,6 +725,10 @@ def assignment_heartbeat(*, annotator: User, assignment_id, active: bool, draft=
     lease is extended so slow, careful work is never taken away mid-drawing."""
     if draft is not None and not isinstance(draft, dict):
         raise DomainError(_('A draft is {"shapes": [...], "class": ...}.'), field="draft")
+    if draft is not None and json_unstorable(draft):
+        # The parsers refuse such text already; a draft is sent back with every `next`, so
+        # one that cannot be would lock the annotator out of their workbench.
+        raise DomainError(unstorable_message(), field="draft")
     assignment = _own_assignment(annotator, assignment_id)
     now = timezone.now()
     with transaction.atomic():

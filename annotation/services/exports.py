@@ -32,6 +32,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aidou.jobs import job_claim, job_fail
+from aidou.text import clean_file_name
 from annotation.coco import coco_categories, shape_to_coco
 from annotation.models import ApiKey, ExportJob, Item, Project
 from annotation.selectors import (
@@ -314,7 +315,9 @@ class _MemberNames:
         self.next_number: dict[str, int] = {}
 
     def stem_for(self, file_name: str) -> str:
-        base = posixpath.basename((file_name or "").replace("\\", "/"))
+        # Without folders, control and bidi characters (names stored before imports
+        # cleaned them may still hold some): aidou.text.clean_file_name.
+        base = clean_file_name(file_name)
         # No leading dot (a hidden file) and no trailing dot or space (Windows drops them).
         stem = _NOT_IN_FILE_NAMES.sub("_", posixpath.splitext(base)[0])[:MAX_STEM].strip(" .") or "unnamed"
         if stem.split(".")[0].upper() in _WINDOWS_RESERVED:

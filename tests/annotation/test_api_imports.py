@@ -200,12 +200,14 @@ def test_coco_pre_annotations_become_prefill(run_import, project):
     assert Item.objects.get(file_name="b.png").prefill == {"shapes": [], "class": "night"}
 
 
-def test_bad_pre_annotations_reject_only_their_image(run_import, project):
+def test_bad_pre_annotations_are_left_out_and_their_images_kept(run_import, project):
     data = coco(
         [("a.jpg", 64, 48), ("b.png", 40, 30), ("c.jpg", 50, 50)],
         [
             {"image_id": 1, "category_id": 3, "bbox": [1, 1, 5, 5]},  # truck: not a label
+            {"image_id": 1, "category_id": 9, "bbox": [1, 1, 5, 5]},  # no such category
             {"image_id": 2, "category_id": 1, "bbox": [30, 20, 50, 50]},  # outside 40x30
+            {"image_id": 2, "category_id": 2, "bbox": [1, 1, 5, 5]},  # fits
             {"image_id": 3, "category_id": 1, "bbox": [1, 1, 5, 5]},
         ],
         categories=(("car", 1), ("person", 2), ("truck", 3)),
@@ -214,11 +216,30 @@ def test_bad_pre_annotations_reject_only_their_image(run_import, project):
         [("a.jpg", jpeg_bytes(64, 48, (1, 2, 3))), ("b.png", png_bytes()), ("c.jpg", jpeg_bytes(50, 50, (3, 3, 3)))],
         annotations=data,
     )
-    assert job["accepted"] == 1
-    reasons = {error["file"]: error["reason"] for error in job["errors"]}
-    assert "truck" in reasons["a.jpg"]
-    assert "outside" in reasons["b.png"]
-    assert list(Item.objects.values_list("file_name", flat=True)) == ["c.jpg"]
+    assert (job["accepted"], job["rejected"], job["errors"]) == (3, 0, [])
+    warnings = {warning["file"]: warning for warning in job["warnings"]}
+    assert set(warnings) == {"a.jpg", "b.png"}
+    assert warnings["a.jpg"]["code"] == "unknown_label" and "truck" in warnings["a.jpg"]["reason"]
+    assert warnings["a.jpg"]["reason"].startswith("2 pre-annotations were left out")
+    assert warnings["b.png"]["code"] == "box_outside_image" and "outside" in warnings["b.png"]["reason"]
+    prefill = dict(Item.objects.values_list("file_name", "prefill"))
+    assert prefill["a.jpg"] == {"shapes": [], "class": None}
+    assert prefill["b.png"]["shapes"] == [{"type": "bbox", "label": "person", "x": 1, "y": 1, "w": 5, "h": 5}]
+    assert len(prefill["c.jpg"]["shapes"]) == 1
+
+
+def test_rejected_files_carry_a_code_and_a_sentence_in_the_requesters_language(run_import, client_api, project):
+    job = run_import([("notes.txt", b"not an image at all"), ("bomb.png", bomb_png())])
+    assert {(e["file"], e["code"]) for e in job["errors"]} == {
+        ("notes.txt", "unsupported_format"),
+        ("bomb.png", "too_many_pixels"),
+    }
+    client_api.credentials(
+        HTTP_AUTHORIZATION=client_api._credentials["HTTP_AUTHORIZATION"], HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    chinese = run_import([("notes2.txt", b"still not an image")], client=client_api)
+    [error] = chinese["errors"]
+    assert error["code"] == "unsupported_format" and "JPEG" in error["reason"] and "不是" in error["reason"]
 
 
 @pytest.mark.parametrize(

@@ -112,3 +112,13 @@ def test_webhooks_page_shows_each_webhooks_latest_deliveries_in_constant_queries
     with django_assert_max_num_queries(8):
         html = member.get("/client/webhooks/").content.decode()
     assert html.count("<tr><td>import.finished</td>") == 6  # 5 of the busy one, 1 of the quiet one
+
+
+def test_the_import_page_lists_images_imported_without_some_pre_annotations(member, org):
+    project = ProjectFactory(organisation=org)
+    job = ImportJobFactory(
+        project=project,
+        warnings=[{"file": "night.jpg", "code": "box_outside_image", "reason": "One pre-annotation was left out"}],
+    )
+    html = member.get(f"/client/imports/{job.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Imported without some pre-annotations" in html and "night.jpg" in html

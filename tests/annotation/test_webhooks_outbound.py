@@ -57,6 +57,13 @@ def dns(monkeypatch):
         ("2002:7f00:1::", False),  # 6to4 wrapping 127.0.0.1
         ("2002:a9fe:a9fe::", False),  # 6to4 wrapping 169.254.169.254
         ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of the cloud metadata address
+        ("64:ff9b:1::a00:1", False),  # local-use NAT64 of 10.0.0.1
+        ("fec0::1", False),  # site-local (deprecated, not in every Python's tables)
+        ("feff:ffff::1", False),  # the top of the site-local range
+        ("fd12:3456::1", False),  # unique-local
+        ("100::1", False),  # discard-only
+        ("2001:db8::1", False),  # documentation
     ],
 )
 def test_which_addresses_are_public(address, public):

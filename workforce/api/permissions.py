@@ -1,17 +1,16 @@
-from rest_framework.permissions import BasePermission
-
+from aidou.permissions import ServesPrincipal
 from workforce import policies
 
 
-class CanViewWorkers(BasePermission):
+class CanViewWorkers(ServesPrincipal):
     message = "Only HR, supervisors and managers may look up people."
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and policies.can_view_workers(request.user))
+        return super().has_permission(request, view) and policies.can_view_workers(request.user)
 
 
-class CanImportRoster(BasePermission):
+class CanImportRoster(ServesPrincipal):
     message = "Only HR may import rosters."
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and policies.can_import_roster(request.user))
+        return super().has_permission(request, view) and policies.can_import_roster(request.user)

@@ -1,9 +1,9 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aidou.parsers import SafeMultiPartParser
 from workforce import selectors, services
 from workforce.api import serializers
 from workforce.api.filters import TeamFilter, WorkerFilter
@@ -58,7 +58,7 @@ class RosterImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
     serializer_class = serializers.RosterImportSerializer
     queryset = RosterImport.objects.none()
     permission_classes = [CanImportRoster]
-    parser_classes = [MultiPartParser]
+    parser_classes = [SafeMultiPartParser]
 
     def get_queryset(self):
         return selectors.roster_imports_visible_to(self.request.user)
