@@ -7,7 +7,7 @@ a 3 KB entry can produce gigabytes in a single call whatever the caller asked fo
 therefore accept only the two methods whose output zipfile bounds (stored and deflate,
 what every zip tool writes by default; images gain nothing from the others), and read
 every entry in small chunks, stopping as soon as more than the limit has come out
-(docs/decisions/0007-bounded-untrusted-input.md).
+(docs/decisions/0011-bounded-untrusted-input.md).
 
 Client imports read image entries with `entry_read`; roster workbooks (XLSX files are
 zips) go through `zip_repack` before openpyxl sees them, so its whole-entry reads see

@@ -209,7 +209,7 @@ IMPORT_MAX_PIXELS = int(os.environ.get("IMPORT_MAX_PIXELS", 40_000_000))
 IMPORT_ZIP_MAX_ENTRIES = int(os.environ.get("IMPORT_ZIP_MAX_ENTRIES", 20_000))
 IMPORT_ZIP_MAX_TOTAL_BYTES = int(os.environ.get("IMPORT_ZIP_MAX_TOTAL_BYTES", 8 * 1024**3))
 # A COCO file is parsed in the web process: its bytes and the values they hold (each one a
-# Python object) bound what that costs (docs/decisions/0007-bounded-untrusted-input.md).
+# Python object) bound what that costs (docs/decisions/0011-bounded-untrusted-input.md).
 IMPORT_COCO_MAX_BYTES = int(os.environ.get("IMPORT_COCO_MAX_BYTES", 64 * 1024**2))
 IMPORT_COCO_MAX_VALUES = int(os.environ.get("IMPORT_COCO_MAX_VALUES", 4_000_000))
 # Workbench: a gap between two signs of work counts as worked time up to this cut-off

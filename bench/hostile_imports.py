@@ -1,4 +1,4 @@
-"""Peak memory of one process importing hostile files (docs/decisions/0007).
+"""Peak memory of one process importing hostile files (docs/decisions/0011).
 
 `python bench/hostile_imports.py [--with-coco]` builds each hostile input, imports it in a
 fresh child process through the real services (a throwaway SQLite database in a temporary

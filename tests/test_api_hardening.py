@@ -14,6 +14,7 @@ API view checks the caller's kind (aidou.permissions) and parses with the projec
 parsers (aidou.parsers).
 """
 
+import datetime as dt
 import json
 from functools import lru_cache, partial
 
@@ -122,6 +123,12 @@ def world(db, centre, hr):
     from annotation.services.quality import quality_recompute_start
 
     quality = quality_recompute_start(project=project, created_by=boss)
+    from workforce.pay.services import pay_period_open, payroll_run_execute, payroll_run_start
+
+    period = pay_period_open(actor=hr, centre=centre, month=dt.date(2026, 11, 1))
+    run = payroll_run_start(actor=hr, period=period, enqueue=False)
+    payroll_run_execute(job_id=run.pk)
+    payslip = period.payslips.first()
     ids = {
         "projects": project.pk,
         "items": item.pk,
@@ -137,6 +144,8 @@ def world(db, centre, hr):
         "roster-imports": roster.pk,
         "quality": quality.pk,
         "gold": item.pk,
+        "payroll": run.pk,
+        "payslips": payslip.pk if payslip else 1,
     }
     staff_token = Token.objects.create(user=boss).key
     callers = {

@@ -1,7 +1,7 @@
 """Untrusted files cost bounded memory and give clear answers: zips that lie about their
 sizes, XLSX rosters that claim a million rows or hide a bzip2 part, COCO files with the
 wrong container types, names with bidi controls, and the API's error pages with DEBUG off.
-(The measured memory ceiling is in docs/decisions/0007-bounded-untrusted-input.md.)"""
+(The measured memory ceiling is in docs/decisions/0011-bounded-untrusted-input.md.)"""
 
 import bz2
 import io

@@ -13,7 +13,7 @@ twice.
 Memory: a zip entry is read in bounded chunks (aidou.archives), an image is decoded once
 and its thumbnail made from it in place, so one worker's import holds at most one file
 (IMPORT_MAX_FILE_BYTES) and one decoded image (IMPORT_MAX_PIXELS at 4 bytes a pixel):
-docs/decisions/0007-bounded-untrusted-input.md gives the measured ceiling.
+docs/decisions/0011-bounded-untrusted-input.md gives the measured ceiling.
 """
 
 import hashlib
@@ -151,7 +151,7 @@ def _enqueue(job_id: int) -> None:
 
 def _read_coco(upload: UploadedFile, project: Project) -> dict:
     # Both limits bound what parsing costs the web process before it starts: the bytes,
-    # and the values they can hold (each a Python object; docs/decisions/0007).
+    # and the values they can hold (each a Python object; docs/decisions/0011).
     if (upload.size or 0) > settings.IMPORT_COCO_MAX_BYTES:
         raise ValidationError({"annotations": [_("The COCO file is too large.")]})
     raw = upload.read(settings.IMPORT_COCO_MAX_BYTES + 1)
