@@ -22,3 +22,14 @@ def mask_mobile(value: str) -> str:
     if not value or len(value) < 7:
         return value
     return value[:3] + "****" + value[-4:]
+
+
+def mask_name(value: str) -> str:
+    """A name as a public page shows it: first and last character, the rest starred
+    (`张建华` -> `张*华`, `欧阳娜娜` -> `欧**娜`, `张三` -> `张*`)."""
+    value = (value or "").strip()
+    if len(value) <= 1:
+        return value
+    if len(value) == 2:
+        return value[0] + "*"
+    return value[0] + "*" * (len(value) - 2) + value[-1]

@@ -215,6 +215,10 @@ IMPORT_COCO_MAX_VALUES = int(os.environ.get("IMPORT_COCO_MAX_VALUES", 4_000_000)
 # Workbench: a gap between two signs of work counts as worked time up to this cut-off
 # (longer gaps are breaks); the browser sends a heartbeat every 15 s while the annotator works.
 WORKBENCH_IDLE_CUTOFF_SECONDS = int(os.environ.get("WORKBENCH_IDLE_CUTOFF_SECONDS", 60))
+
+# Certification: the address printed in certificates' QR codes and signed into their
+# credentials (issuer, status list), so it must be the public one, without a trailing slash.
+AIDOU_PUBLIC_URL = os.environ.get("AIDOU_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 # Client webhooks: refuse URLs that are or resolve to private, loopback, link-local or
 # reserved addresses (SSRF). Only development and tests turn this on.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from aidou.health import healthz
+from certification import public_urls as certification_public
 
 api_v1 = [
     # Annotation first: its workbench routes (next, submit) are the most called of all, and
@@ -19,6 +20,9 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Certification's public pages (no login): the QR code's page, the keys, the status lists.
+    path("verify/", include(certification_public.verify)),
+    path(".well-known/", include(certification_public.well_known)),
     path("api/v1/", include(api_v1)),
     path(
         "accounts/login/",
@@ -36,6 +40,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("client/", include("annotation.urls")),
     path("pay/", include("workforce.pay.urls")),
+    path("certification/", include("certification.urls")),
     path("", include("annotation.urls_staff")),
     path("", include("workforce.urls")),
 ]

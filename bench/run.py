@@ -29,7 +29,17 @@ if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
 from bench.common import RESULTS_DIR, BenchError, Context, Options, Row, Server  # noqa: E402
 
 # Add a benchmark: write bench/<name>.py and list its name here.
-BENCHMARKS = ["workers_list", "items_list", "imports", "exports", "labelling", "aggregation", "quality", "payroll"]
+BENCHMARKS = [
+    "workers_list",
+    "items_list",
+    "imports",
+    "exports",
+    "labelling",
+    "aggregation",
+    "quality",
+    "payroll",
+    "certification",
+]
 
 SERVER_WORKERS = 4
 
@@ -54,6 +64,7 @@ def bench_environment() -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="aidou.settings",
         AIDOU_URLCONF="bench.urls",
         THROTTLE_USER="100000000/hour",
+        THROTTLE_VERIFY="100000000/hour",
         LOG_LEVEL="WARNING",
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
     )

@@ -18,11 +18,11 @@ from annotation.selectors import item_labels_for_export
 from annotation.services.reviews import observation_record
 
 
-def gold_score(annotation: Annotation, gold: GoldAnswer, project: Project) -> GoldResult:
-    """Score a submitted gold item against its true answer (shape F1 with labels, matched
-    at the project's IoU; the image class right or wrong; averaged) and count it as one
-    quality observation of the annotator."""
-    truth, drawn = gold.as_api(), annotation.as_api()
+def gold_compare(truth: dict, drawn: dict, project: Project) -> tuple[float, dict]:
+    """How close `drawn` is to a gold item's `truth` (both `{"shapes", "class"}`): shape F1
+    with labels, matched at the project's IoU threshold, and the image class right or
+    wrong, averaged; with the details (matched, missed, extra, precision, recall, mean IoU,
+    class right). Writes nothing: the practical exam scores with it too."""
     parts, details = [], {}
     if truth["shapes"] or drawn["shapes"]:
         keypoints = project.label_schema.get("keypoints") or None
@@ -33,7 +33,13 @@ def gold_score(annotation: Annotation, gold: GoldAnswer, project: Project) -> Go
         right = truth["class"] == drawn["class"]
         parts.append(1.0 if right else 0.0)
         details["class_correct"] = right
-    score = sum(parts) / len(parts) if parts else 1.0
+    return (sum(parts) / len(parts) if parts else 1.0), details
+
+
+def gold_score(annotation: Annotation, gold: GoldAnswer, project: Project) -> GoldResult:
+    """Score a submitted gold item against its true answer (gold_compare) and count it as
+    one quality observation of the annotator."""
+    score, details = gold_compare(gold.as_api(), annotation.as_api(), project)
     result = GoldResult.objects.create(
         annotation=annotation, gold=gold, annotator_id=annotation.annotator_id, score=score, details=details
     )
