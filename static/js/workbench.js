@@ -158,7 +158,8 @@
     let lease = T.leaseOver;
     if (until > Date.now()) {
       let time;
-      try { time = until.toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }); }
+      const shown = { hour: "2-digit", minute: "2-digit", timeZone: CFG.time_zone || undefined };
+      try { time = until.toLocaleTimeString(document.documentElement.lang, shown); }
       catch (e) { time = until.toLocaleTimeString(); }
       lease = fmt(T.lease, { time });
     }
