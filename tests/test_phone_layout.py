@@ -61,3 +61,25 @@ def test_pages_fit_a_phone_without_sideways_scrolling(phone, live_server, superv
         wide[path] = phone.evaluate(OVERFLOW)
     phone.screenshot(path=test_browser.SCREENS / "phone-pay.png", full_page=True)
     assert {path: px for path, px in wide.items() if px > 0} == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_workbench_on_a_touch_phone_folds_its_toolbar_and_speaks_of_fingers(
+    phone, live_server, supervisor, annotator
+):
+    project = labelling_project(items=2)
+    batch_create(
+        actor=supervisor, project=project, choice=ItemChoice(size=2), assignees=Assignees(annotators=[annotator.pk])
+    )
+    log_in(phone, live_server, annotator.mobile)
+    phone.goto(f"{live_server.url}/work/label/")
+    phone.wait_for_selector("#wb-stage[data-ready='1']")
+    assert phone.evaluate("matchMedia('(pointer: coarse)').matches")
+    bar = phone.locator(".wb-bar").bounding_box()
+    phone.screenshot(path=test_browser.SCREENS / "phone-workbench.png")
+    assert bar["height"] < 60  # one row, not a third of the screen
+    assert phone.locator(".wb-bar kbd").first.is_hidden()
+    submit = phone.locator(".wb-bar [data-act=submit]").bounding_box()
+    assert submit["x"] + submit["width"] <= 390  # in reach while the tools scroll
+    assert phone.locator("#wb-hint").inner_text() == "用手指在物体上拖过即可画框。"
+    phone.screenshot(path=test_browser.SCREENS / "phone-workbench.png")
