@@ -105,6 +105,7 @@ def shift_type_list(request):
 @login_required
 def shift_type_edit(request, shift_type_id: int):
     user = request.user
+    _require(_can_manage(user))
     shift_type = selectors.shift_type_get(user, shift_type_id)
     initial = {
         "name": shift_type.name, "starts": shift_type.starts, "ends": shift_type.ends,
@@ -161,6 +162,7 @@ def _cells_from_post(post, grid: selectors.WeekGrid) -> dict[tuple[int, dt.date]
 def roster_week(request, team_id: int):
     """GET: the grid. POST `action` = save (the draft), copy (last week's), publish."""
     user = request.user
+    _require(_can_manage(user))  # a role that keeps no schedule: 403; another centre's team: 404
     team = selectors.schedule_team_get(user, team_id)
     week = _week_of(request.GET.get("week") or request.POST.get("week"))
     if request.method == "POST":
@@ -251,6 +253,7 @@ def my_attendance(request):
 @login_required
 def team_attendance(request, team_id: int):
     user = request.user
+    _require(_can_manage(user))  # a role that keeps no schedule: 403; another centre's team: 404
     team = selectors.schedule_team_get(user, team_id)
     try:
         day = dt.date.fromisoformat(request.GET.get("day") or timezone.localdate().isoformat())
@@ -278,6 +281,7 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
 @login_required
 def attendance_correct(request, record_id: int):
     user = request.user
+    _require(_can_manage(user))
     record = selectors.attendance_record_get(user, record_id)
     initial = {
         "clock_in_at": timezone.localtime(record.clock_in_at),
@@ -313,6 +317,7 @@ def _team_of(record) -> int:
 @require_POST
 def attendance_add(request, team_id: int):
     user = request.user
+    _require(_can_manage(user))  # a role that keeps no schedule: 403; another centre's team: 404
     team = selectors.schedule_team_get(user, team_id)
     form = AttendanceAddForm(request.POST)
     day = request.POST.get("day", "")
@@ -412,6 +417,7 @@ def absence_cancel(request, absence_id: int):
 
 
 def _report_of(request, team_id: int) -> report.AttendanceReport:
+    _require(_can_manage(request.user))
     team = selectors.schedule_team_get(request.user, team_id)
     text = request.GET.get("month")
     if text:
