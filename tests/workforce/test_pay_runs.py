@@ -312,5 +312,6 @@ def test_the_run_reads_and_writes_in_a_number_of_queries_independent_of_the_peop
         counts.append(len(queries))
     assert counts[0] == counts[1]
     # 17 reads of inputs (one per kind, for everyone), 4 statements per chunk of 500
-    # payslips, the job's claim and progress, the savepoints: 31 on SQLite.
-    assert counts[0] <= 31
+    # payslips, the job's claim and progress, the savepoints: 31 on SQLite; and one more since
+    # annotation answers the port with the workbench's active time (annotation/work_figures.py).
+    assert counts[0] <= 32
