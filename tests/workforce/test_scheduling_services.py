@@ -361,3 +361,14 @@ def test_nobody_decides_their_own_leave(supervisor):
                                    ends_on=dt.date(2026, 12, 7))  # fmt: skip
     with pytest.raises(PermissionDenied):
         services.absence_decide(actor=supervisor, absence=own, approve=True)
+
+
+def test_the_same_shift_in_two_teams_rosters_is_a_conflict(supervisor, team, annotator, types, centre):
+    second = factories.TeamFactory(centre=centre, name="标注二组")
+    second.members.add(annotator)
+    services.roster_draft_set(actor=supervisor, roster=roster_of(supervisor, team),
+                              cells={(annotator.pk, MONDAY): {types["morning"].pk}})  # fmt: skip
+    other = roster_of(supervisor, second)
+    with pytest.raises(Conflict):
+        services.roster_draft_set(actor=supervisor, roster=other, cells={(annotator.pk, MONDAY): {types["morning"].pk}})
+    assert Shift.objects.count() == 1 and not Roster.objects.get(pk=other.pk).has_unpublished_changes

@@ -194,7 +194,11 @@ def roster_draft_set(*, actor: User, roster: Roster, cells: Cells) -> int:
             shift.shift_type = shift_type
             shift.starts_at, shift.ends_at = _shift_times(day, shift_type)
             shift.break_minutes = shift_type.break_minutes
-            shift.save(update_fields=["shift_type", "starts_at", "ends_at", "break_minutes"])
+            try:
+                with transaction.atomic():
+                    shift.save(update_fields=["shift_type", "starts_at", "ends_at", "break_minutes"])
+            except IntegrityError as exc:  # that type is the person's that day in another roster
+                raise Conflict(_("Someone already has that shift on that day in another roster.")) from exc
             leaving.remove(shift)
             changed += 1
         for shift in leaving:

@@ -301,16 +301,12 @@ def attendance_correct(request, record_id: int):
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("Attendance corrected; the old times are kept."))
-            return redirect(reverse("team-attendance", kwargs={"team_id": _team_of(record)}) + "?day="
-                            + timezone.localtime(record.clock_in_at).date().isoformat())  # fmt: skip
+            team = record.worker.teams.filter(centre_id=record.centre_id).order_by("pk").first()
+            if team is None:
+                return redirect("schedule-home")
+            day = timezone.localtime(record.clock_in_at).date().isoformat()
+            return redirect(reverse("team-attendance", kwargs={"team_id": team.pk}) + f"?day={day}")
     return render(request, "workforce/scheduling/attendance_correct.html", {"record": record, "form": form})
-
-
-def _team_of(record) -> int:
-    team = record.worker.teams.order_by("pk").first()
-    if team is None:
-        raise Http404
-    return team.pk
 
 
 @login_required
