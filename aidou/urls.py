@@ -44,6 +44,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("client/", include("annotation.urls")),
     path("pay/", include("workforce.pay.urls")),
+    path("schedule/", include("workforce.scheduling.urls")),
     path("certification/", include("certification.urls")),
     path("", include("annotation.urls_staff")),
     path("", include("workforce.urls")),
