@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class AnnotationConfig(AppConfig):
     name = "annotation"
     verbose_name = _("Annotation")
+
+    def ready(self) -> None:
+        from annotation.work_figures import AnnotationWorkFigures
+        from workforce.work_figures import work_figures_register
+
+        work_figures_register(AnnotationWorkFigures())
