@@ -147,8 +147,8 @@ def test_chart_geometry_scales_to_the_largest():
         [("一组", {"piece": D("100"), "base": D("100")}), ("二组", {"piece": D("100")})], ("piece", "base")
     )
     first, second = chart["rows"]
-    length = charts.WIDTH - charts.LABEL_WIDTH - charts.VALUE_WIDTH  # 200
-    assert [(s.key, s.x, s.width) for s in first.segments] == [("piece", 96, 100), ("base", 196, 100)]
+    length = charts.WIDTH - charts.LABEL_WIDTH - charts.VALUE_WIDTH  # 360 − 96 − 76 = 188
+    assert [(s.key, s.x, s.width) for s in first.segments] == [("piece", 96, 94), ("base", 190, 94)]
     assert [(s.key, s.width) for s in second.segments] == [("piece", length // 2)]
     assert first.value_text == "200.00"
     bars = charts.bars([("a", D("50")), ("b", None)])
@@ -288,7 +288,7 @@ def test_fairness_figures_and_words_by_hand(fair_centre):
     # By age: the five men under 30 are shown; 30–39 (3) and 40–49 (2) are merged into "other".
     age = one.breakdowns[1]
     assert [(g.key, g.people) for g in age.groups] == [("under_30", 5), ("other", 5)]
-    assert age.groups[1].merged == ["aged 30–39", "aged 40–49"]
+    assert age.groups[1].merged == "aged 30–39, aged 40–49"
     assert age.merged_any and not age.suppressed and age.sentences == []
     assert (one.everyone.people, one.everyone.pay) == (10, D("31250.00"))
 
@@ -304,7 +304,11 @@ def test_fairness_hides_small_groups(fair_centre, client, hr):
     # fewer than 5, so the smallest shown group (30–39, 5 people; under 30 ties and sorts
     # after) joins it: 8 in "other".
     centre = _scope(scopes, "centre")
+    women = centre.breakdowns[0].groups[0]
     assert [(g.key, g.people) for g in centre.breakdowns[0].groups] == [("female", 7), ("male", 6)]
+    # Two women of 二组 clocked nothing: their 6,000 counts in pay each, (15,100 + 6,000) / 7
+    # = 3,014.29, not in pay per hour, 15,100 / 700 h = 21.57.
+    assert (women.pay_each, women.pay_per_hour) == (D("3014.29"), D("21.57"))
     assert [(g.key, g.people) for g in centre.breakdowns[1].groups] == [("under_30", 5), ("other", 8)]
     client.force_login(hr)
     html = client.get(f"/pay/periods/{fair_centre['period'].pk}/fairness/", HTTP_ACCEPT_LANGUAGE="zh-hans").content

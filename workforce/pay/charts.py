@@ -13,7 +13,7 @@ from aidou.money import money_text
 
 WIDTH = 360
 LABEL_WIDTH = 96  # left column of the horizontal bar charts
-VALUE_WIDTH = 64  # room for the figure after a bar
+VALUE_WIDTH = 76  # room for the figure after a bar
 ROW_HEIGHT = 26
 BAR_HEIGHT = 16
 

@@ -281,7 +281,8 @@ class Group:
     accepted: int
     hours: Decimal
     pay: Decimal  # gross
-    merged: list[str] = dataclasses.field(default_factory=list)  # labels of groups merged into "other"
+    pay_clocked: Decimal = ZERO  # gross of those who clocked any hours: what pay per hour is of
+    merged: str = ""  # "other": the groups merged into it, in words
 
     def per_person(self, value) -> Decimal | None:
         if value is None or not self.people:
@@ -306,7 +307,9 @@ class Group:
 
     @property
     def pay_per_hour(self) -> Decimal | None:
-        return money(self.pay / self.hours) if self.hours else None
+        """Pay of the people who clocked hours over those hours (someone paid without
+        clocking would otherwise raise the figure)."""
+        return money(self.pay_clocked / self.hours) if self.hours else None
 
 
 def _group_of(key: str, label: str, people: list[Person]) -> Group:
@@ -319,6 +322,7 @@ def _group_of(key: str, label: str, people: list[Person]) -> Group:
         accepted=sum(p.accepted for p in people),
         hours=sum((p.hours for p in people), ZERO),
         pay=sum((p.gross for p in people), ZERO),
+        pay_clocked=sum((p.gross for p in people if p.hours), ZERO),
     )
 
 
@@ -381,7 +385,7 @@ def _breakdown(dimension: str, scope: str, people: list[Person]) -> Breakdown:
     suppressed = not shown and bool(people)
     if merged and shown:
         other = _group_of(OTHER, _("other (smaller groups merged)"), [p for key in merged for p in keyed[key]])
-        other.merged = [label(key) for key in order if key in merged]
+        other.merged = _(", ").join(label(key) for key in order if key in merged)
         groups.append(other)
     return Breakdown(
         dimension=dimension,
