@@ -299,22 +299,43 @@ def test_fairness_hides_small_groups(fair_centre, client, hr):
     for breakdown in two.breakdowns:
         assert breakdown.suppressed and breakdown.groups == [] and breakdown.sentences == []
     assert two.everyone.people == 3
-    # The whole centre: 7 women and 6 men are shown; by age, 30–39 has 5 (three of 一组 and
-    # two of 二组), under 30 five; 40–49 (2) and 50 and over (1) go to "other", which has
-    # fewer than 5, so the smallest shown group (30–39, 5 people; under 30 ties and sorts
-    # after) joins it: 8 in "other".
+    # The whole centre has 7 women and 6 men, but 一组 shows its 5 women and 5 men apart:
+    # the centre's women less 一组's would be 二组's two, its men less 一组's 二组's one. So
+    # the centre shows no gender apart either.
     centre = _scope(scopes, "centre")
-    women = centre.breakdowns[0].groups[0]
-    assert [(g.key, g.people) for g in centre.breakdowns[0].groups] == [("female", 7), ("male", 6)]
-    # Two women of 二组 clocked nothing: their 6,000 counts in pay each, (15,100 + 6,000) / 7
-    # = 3,014.29, not in pay per hour, 15,100 / 700 h = 21.57.
-    assert (women.pay_each, women.pay_per_hour) == (D("3014.29"), D("21.57"))
+    assert centre.breakdowns[0].suppressed and centre.breakdowns[0].groups == []
+    # By age, 30–39 has 5 (three of 一组, kept in its "other", and two of 二组), under 30
+    # five; 40–49 (2) and 50 and over (1) go to "other", which has fewer than 5, so the
+    # smallest shown group (30–39; under 30 ties and sorts after) joins it: 8 in "other".
     assert [(g.key, g.people) for g in centre.breakdowns[1].groups] == [("under_30", 5), ("other", 8)]
     client.force_login(hr)
     html = client.get(f"/pay/periods/{fair_centre['period'].pk}/fairness/", HTTP_ACCEPT_LANGUAGE="zh-hans").content
     text = html.decode()
     assert "少于 5 人" in text  # the page says groups are held back, in Chinese
     assert "<script" not in text and "style=" not in text
+
+
+def test_pay_per_hour_counts_only_those_who_clocked():
+    clocked = reports.Person(
+        worker_id=1, gender="female", age_band="30_39", team_ids=[], gross=D("3020"), hours=D("140")
+    )
+    salaried = reports.Person(worker_id=2, gender="female", age_band="30_39", team_ids=[], gross=D("3000"))
+    group = reports._group_of("female", "women", [clocked, salaried])
+    # Pay each (3,020 + 3,000) / 2 = 3,010.00; per hour 3,020 / 140 = 21.571… = 21.57.
+    assert (group.pay_each, group.pay_per_hour, group.given) == (D("3010.00"), D("21.57"), None)
+
+
+def test_centre_hides_what_teams_would_give_away():
+    def people(key, n, start):
+        return [reports.Person(worker_id=start + i, gender=key, age_band="30_39", team_ids=[]) for i in range(n)]
+
+    team_a, team_b = people("female", 6, 0), people("female", 3, 100)
+    keyed = {"female": team_a + team_b, "male": people("male", 7, 200)}
+    # Team A shows its 6 women; team B's 3 are hidden: the centre's 9 less A's 6 would be them.
+    # The 7 men, shown in no team, are enough to show at the centre.
+    assert reports.hidden_by_teams(keyed, [("female", team_a)]) == {"female"}
+    # With team B's women shown too, nothing is left over.
+    assert reports.hidden_by_teams(keyed, [("female", team_a), ("female", team_b)]) == set()
 
 
 def test_fairness_in_chinese(fair_centre, client, hr):

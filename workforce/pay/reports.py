@@ -15,6 +15,7 @@ the total.
 import dataclasses
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Sum
@@ -353,12 +354,15 @@ class Breakdown:
     sentences: list[str]
 
 
-def groups_shown(sizes: dict[str, int], minimum: int = MIN_GROUP) -> tuple[list[str], list[str]]:
+def groups_shown(
+    sizes: dict[str, int], minimum: int = MIN_GROUP, *, hidden: Collection[str] = ()
+) -> tuple[list[str], list[str]]:
     """Split group keys into those shown apart and those merged into "other": every group
-    under `minimum` is merged, and while "other" holds fewer than `minimum` people the
-    smallest shown group joins it, so that no small group is the difference of the others."""
-    shown = [key for key, size in sizes.items() if size >= minimum]
-    merged = [key for key, size in sizes.items() if 0 < size < minimum]
+    under `minimum` is merged, and so is every key in `hidden`; while "other" holds fewer
+    than `minimum` people the smallest shown group joins it, so that no small group is the
+    difference of the others."""
+    shown = [key for key, size in sizes.items() if size >= minimum and key not in hidden]
+    merged = [key for key, size in sizes.items() if size > 0 and key not in shown]
     while merged and sum(sizes[k] for k in merged) < minimum and shown:
         smallest = min(shown, key=lambda key: (sizes[key], key))
         shown.remove(smallest)
@@ -366,21 +370,28 @@ def groups_shown(sizes: dict[str, int], minimum: int = MIN_GROUP) -> tuple[list[
     return shown, merged
 
 
-def _breakdown(dimension: str, scope: str, people: list[Person]) -> Breakdown:
+DIMENSIONS = ("gender", "age")
+
+
+def _keyed(dimension: str, people: list[Person]) -> dict[str, list[Person]]:
+    """The people of each group of `dimension`, every group present, in display order."""
     if dimension == "gender":
-        order = [Gender.FEMALE.value, Gender.MALE.value, NOT_RECORDED]
-        keyed: dict[str, list[Person]] = {key: [] for key in order}
+        keyed: dict[str, list[Person]] = {key: [] for key in (Gender.FEMALE.value, Gender.MALE.value, NOT_RECORDED)}
         for p in people:
             keyed[p.gender if p.gender in keyed else NOT_RECORDED].append(p)
-        label = gender_label
     else:
-        order = [code for code, _low, _high in AGE_BANDS] + [NOT_RECORDED]
-        keyed = {key: [] for key in order}
+        keyed = {key: [] for key in [code for code, _low, _high in AGE_BANDS] + [NOT_RECORDED]}
         for p in people:
             keyed[p.age_band].append(p)
-        label = age_label
+    return keyed
+
+
+def _breakdown(dimension: str, scope: str, people: list[Person], *, hidden: Collection[str] = ()) -> Breakdown:
+    keyed = _keyed(dimension, people)
+    order = list(keyed)
+    label = gender_label if dimension == "gender" else age_label
     sizes = {key: len(members) for key, members in keyed.items() if members}
-    shown, merged = groups_shown(sizes)
+    shown, merged = groups_shown(sizes, hidden=hidden)
     groups = [_group_of(key, label(key), keyed[key]) for key in order if key in shown]
     suppressed = not shown and bool(people)
     if merged and shown:
@@ -515,15 +526,47 @@ def period_fairness(period: PayPeriod) -> list[FairnessScope]:
     """Work given, accepted, hours and pay by gender and age band for the centre and each
     team, with the gaps between groups in words; groups under MIN_GROUP merged."""
     people, teams = period_people(period)
-    result = []
-    for kind, team, members in scopes_of(people, teams):
+    scopes = scopes_of(people, teams)
+    result: list[FairnessScope] = []
+    # Teams first: what they show decides what the centre may show.
+    for kind, team, members in scopes[1:]:
         name = scope_name(kind, team, period.centre.name)
         result.append(
             FairnessScope(
                 kind=kind,
                 name=name,
                 everyone=_group_of("all", _("everyone"), members),
-                breakdowns=[_breakdown(dimension, name, members) for dimension in ("gender", "age")],
+                breakdowns=[_breakdown(dimension, name, members) for dimension in DIMENSIONS],
             )
         )
-    return result
+    centre_name = scope_name("centre", None, period.centre.name)
+    breakdowns = []
+    for n, dimension in enumerate(DIMENSIONS):
+        shown_in_teams: list[tuple[str, list[Person]]] = []
+        for (_kind, _team, members), scope in zip(scopes[1:], result, strict=True):
+            shown_keys = {g.key for g in scope.breakdowns[n].groups}
+            shown_in_teams += [(key, group) for key, group in _keyed(dimension, members).items() if key in shown_keys]
+        breakdowns.append(
+            _breakdown(
+                dimension, centre_name, people, hidden=hidden_by_teams(_keyed(dimension, people), shown_in_teams)
+            )
+        )
+    centre = FairnessScope(
+        kind="centre", name=centre_name, everyone=_group_of("all", _("everyone"), people), breakdowns=breakdowns
+    )
+    return [centre, *result]
+
+
+def hidden_by_teams(keyed: dict[str, list[Person]], shown_in_teams: list[tuple[str, list[Person]]]) -> set[str]:
+    """The centre's groups that would give away a team's hidden group: those whose people
+    not shown apart in any team number between 1 and MIN_GROUP − 1 (the centre's figure
+    less the teams' shown ones would be that small group's)."""
+    covered: dict[str, set[int]] = defaultdict(set)
+    for key, members in shown_in_teams:
+        covered[key].update(p.worker_id for p in members)
+    hidden = set()
+    for key, members in keyed.items():
+        rest = sum(1 for p in members if p.worker_id not in covered[key])
+        if 0 < rest < MIN_GROUP:
+            hidden.add(key)
+    return hidden
