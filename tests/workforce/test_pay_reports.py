@@ -304,6 +304,7 @@ def test_fairness_hides_small_groups(fair_centre, client, hr):
     # the centre shows no gender apart either.
     centre = _scope(scopes, "centre")
     assert centre.breakdowns[0].suppressed and centre.breakdowns[0].groups == []
+    assert centre.breakdowns[0].held_for_teams and not centre.breakdowns[1].held_for_teams
     # By age, 30–39 has 5 (three of 一组, kept in its "other", and two of 二组), under 30
     # five; 40–49 (2) and 50 and over (1) go to "other", which has fewer than 5, so the
     # smallest shown group (30–39; under 30 ties and sorts after) joins it: 8 in "other".
@@ -312,6 +313,7 @@ def test_fairness_hides_small_groups(fair_centre, client, hr):
     html = client.get(f"/pay/periods/{fair_centre['period'].pk}/fairness/", HTTP_ACCEPT_LANGUAGE="zh-hans").content
     text = html.decode()
     assert "少于 5 人" in text  # the page says groups are held back, in Chinese
+    assert "减去各团队显示的数据" in text  # and why the centre shows no gender apart
     assert "<script" not in text and "style=" not in text
 
 

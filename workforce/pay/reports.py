@@ -352,6 +352,9 @@ class Breakdown:
     suppressed: bool  # every group was too small to show apart
     merged_any: bool
     sentences: list[str]
+    # Some group big enough on its own was held back because the teams' figures would
+    # reveal a small one from it (the centre only).
+    held_for_teams: bool = False
 
 
 def groups_shown(
@@ -404,6 +407,7 @@ def _breakdown(dimension: str, scope: str, people: list[Person], *, hidden: Coll
         suppressed=suppressed,
         merged_any=bool(merged),
         sentences=gap_sentences(dimension, scope, groups),
+        held_for_teams=any(sizes.get(key, 0) >= MIN_GROUP for key in hidden),
     )
 
 
