@@ -378,3 +378,16 @@ def test_queries_do_not_grow_with_people(pay_centre, hr, client, given_work):
     run_payroll(hr, pay_centre, NOVEMBER)
     assert Payslip.objects.filter(period=period).count() == 12
     assert [_queries(client, url) for url in urls] == before
+
+
+def test_a_period_without_payslips_says_so(client, pay_centre, hr):
+    period = services.pay_period_open(actor=hr, centre=pay_centre, month=NOVEMBER)
+    client.force_login(hr)
+    for path in ("summary/", "fairness/"):
+        page = client.get(f"/pay/periods/{period.pk}/{path}", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert page.status_code == 200
+        assert "还没有工资单" in page.content.decode()
+    rows = list(
+        csv.reader(io.StringIO(client.get(f"/pay/periods/{period.pk}/summary.csv").content.decode("utf-8-sig")))
+    )
+    assert rows[1][:3] == ["全中心", "0", "0.00"] and rows[1][-1] == ""
