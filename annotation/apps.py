@@ -6,7 +6,7 @@ class AnnotationConfig(AppConfig):
     name = "annotation"
     verbose_name = _("Annotation")
 
-    def ready(self):
+    def ready(self) -> None:
         # Workforce reads the workbench's measured time through its port (workforce.work_figures).
         from annotation.work_figures import AnnotationWorkFigures
         from workforce.work_figures import work_figures_register
