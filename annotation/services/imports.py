@@ -239,7 +239,8 @@ class _Progress:
     def __init__(self, job: ImportJob):
         self.job = job
         self.counts = {"processed": 0, "accepted": 0, "duplicates": 0, "rejected": 0}
-        self.total = job.total
+        # Counted from the uploads, not the row: a run again must not add a zip's entries twice.
+        self.total = len(job.uploads)
         self.errors: list[dict] = []
         self.warnings: list[dict] = []
         self.last_saved = time.monotonic()
