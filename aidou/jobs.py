@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -24,31 +25,33 @@ from aidou.models import STALE_AFTER, Job
 
 log = logging.getLogger(__name__)
 
+J = TypeVar("J", bound=Job)
+
 
 @dataclass(frozen=True)
-class JobKind:
+class JobKind(Generic[J]):
     """What the sweep needs to know about one kind of job."""
 
     name: str
-    model: type[Job]
+    model: type[J]
     # Sends the job's task (the same function the service uses when it starts a job).
     enqueue: Callable[[int], None]
     # Called after the sweep has failed a job (attempts used up), outside any transaction:
     # whatever a job that ends does besides its row, such as an `*.finished` webhook.
-    failed: Callable[[Job], None] | None = None
+    failed: Callable[[J], None] | None = None
     # Removes a failed job's staged input (kept until then for a retry) and clears what
     # `staged` matches. Safe to call twice.
-    discard: Callable[[Job], None] | None = None
+    discard: Callable[[J], None] | None = None
     # Which jobs still hold staged input (with `discard`).
     staged: Q | None = None
     # Relations the two callbacks read, loaded with the jobs.
     related: tuple[str, ...] = ()
 
 
-JOB_KINDS: dict[str, JobKind] = {}
+JOB_KINDS: dict[str, JobKind[Any]] = {}
 
 
-def job_kind_register(kind: JobKind) -> None:
+def job_kind_register(kind: JobKind[Any]) -> None:
     """Make a kind of job known to the sweep. Registering a name again replaces it."""
     JOB_KINDS[kind.name] = kind
 
@@ -133,7 +136,13 @@ def jobs_sweep(*, now: dt.datetime | None = None) -> SweepResult:
     return result
 
 
-def _kind_sweep(kind: JobKind, now: dt.datetime, result: SweepResult) -> None:
+def _enqueue_each(kind: JobKind[Any], job_ids: list[int]) -> None:
+    # A message that cannot be sent now (broker down) is sent by a later sweep.
+    for job_id in job_ids:
+        kind.enqueue(job_id)
+
+
+def _kind_sweep(kind: JobKind[Any], now: dt.datetime, result: SweepResult) -> None:
     manager = kind.model._default_manager
     cutoff = now - STALE_AFTER
     last_sign = Coalesce("heartbeat_at", "started_at", "created_at")
@@ -161,7 +170,7 @@ def _kind_sweep(kind: JobKind, now: dt.datetime, result: SweepResult) -> None:
             manager.annotate(last_sign=last_sign).filter(pk__in=again, last_sign__lt=cutoff).filter(stale).update(
                 status=Job.Status.QUEUED, heartbeat_at=now
             )
-            transaction.on_commit(lambda: [kind.enqueue(pk) for pk in again])
+            transaction.on_commit(lambda: _enqueue_each(kind, again))
         failed_ids = []
         for language, attempts in sorted({(language, attempts) for _, attempts, language in given_up}):
             ids = [pk for pk, n, lang in given_up if (lang, n) == (language, attempts)]

@@ -525,12 +525,16 @@ def _after_finish(job: ImportJob) -> None:
     )  # fmt: skip
 
 
+def _staging_discard(job: ImportJob) -> None:
+    import_staging_discard(job=job)
+
+
 IMPORT_JOB_KIND = JobKind(
     name="import",
     model=ImportJob,
     enqueue=_enqueue,
     failed=_after_finish,
-    discard=lambda job: import_staging_discard(job=job),
+    discard=_staging_discard,
     staged=~Q(uploads=[]),
     related=("project",),
 )
