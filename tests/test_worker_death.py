@@ -107,3 +107,32 @@ def test_an_import_whose_worker_is_killed_is_finished_by_the_next_worker_exactly
     assert sorted(names) == [f"street/{index:03d}.jpg" for index in range(IMAGES)]  # each exactly once
     assert not (settings.MEDIA_ROOT / job.staging_dir).exists()  # staged zip and its folder removed
     assert job.uploads == []
+
+
+def test_the_worker_of_the_run_command_stops_on_one_sigterm_to_its_process_group(tmp_path):
+    """systemd, `timeout` and `pkill` signal every process of the group, pool processes
+    too; one of them killed inside a pool lock used to leave the main process waiting
+    for a second SIGTERM. bin/run-embedded remaps SIGTERM (docs/decisions/0014)."""
+    run_command = (settings.BASE_DIR / "bin" / "run-embedded").read_text()
+    assert "export REMAP_SIGTERM=SIGQUIT" in run_command
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "REMAP_SIGTERM": "SIGQUIT"}
+    log_path = tmp_path / "prefork.log"
+    with log_path.open("w") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "aidou", "worker", "--concurrency=2", "--loglevel=INFO",
+             "--hostname=prefork@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while " ready." not in log_path.read_text():
+            assert time.monotonic() < deadline and worker.poll() is None, log_path.read_text()
+            time.sleep(0.2)
+        time.sleep(1)  # the pool processes are up and waiting on the pool's queue
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+            pytest.fail(f"the worker did not stop on one SIGTERM\n{log_path.read_text()[-3000:]}")
