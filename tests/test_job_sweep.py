@@ -4,6 +4,7 @@ starts, then failed with a sentence in its starter's language and its webhook to
 live or finished job is left alone; staged files never outlive a job for long."""
 
 import datetime as dt
+import hashlib
 
 import pytest
 from django.conf import settings
@@ -11,10 +12,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from aidou.jobs import JOB_KINDS, job_claim, jobs_sweep
 from annotation.models import ExportJob, ImportJob, Item, QualityJob, WebhookDelivery
 from annotation.services.imports import import_run, import_start
+from tests import factories
 from tests.annotation.factories import (
     ExportJobFactory,
     ItemFactory,
@@ -25,8 +28,11 @@ from tests.annotation.factories import (
     jpeg_bytes,
 )
 from tests.openapi import assert_matches_schema
+from tests.workforce import pay_fixtures
+from tests.workforce.pay_fixtures import at, ledger
 from workforce import services as workforce_services
-from workforce.models import PayrollRun, RosterImport
+from workforce.models import PayrollRun, Payslip, RosterImport
+from workforce.pay import services as pay_services
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +51,6 @@ def project(org):
 
 @pytest.fixture
 def client_api(org):
-    from rest_framework.test import APIClient
-
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(org)}", HTTP_ACCEPT_LANGUAGE="en")
     return client
@@ -91,7 +95,12 @@ def test_a_dead_workers_import_is_run_again_and_adds_each_image_once(project, dj
     job = staged_import(project, "a.jpg", "b.jpg")
     job_claim(ImportJob, job.pk)
     # The first worker added a.jpg, then died.
-    ItemFactory(project=project, file_name="a.jpg", import_job=job, sha256=_sha(jpeg_bytes(20, 10, (40, 0, 0))))
+    ItemFactory(
+        project=project,
+        file_name="a.jpg",
+        import_job=job,
+        sha256=hashlib.sha256(jpeg_bytes(20, 10, (40, 0, 0))).hexdigest(),
+    )
     worker_died(job, attempts=1)
     with django_capture_on_commit_callbacks(execute=True):
         result = jobs_sweep()
@@ -99,12 +108,6 @@ def test_a_dead_workers_import_is_run_again_and_adds_each_image_once(project, dj
     job.refresh_from_db()
     assert (job.status, job.attempts, job.accepted, job.duplicates) == ("succeeded", 2, 2, 0)
     assert sorted(Item.objects.filter(project=project).values_list("file_name", flat=True)) == ["a.jpg", "b.jpg"]
-
-
-def _sha(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
 
 
 def test_after_three_starts_the_job_fails_with_a_sentence_in_its_starters_language_and_webhooks_hear_it(
@@ -267,3 +270,27 @@ def test_another_organisations_jobs_are_404_to_retry(project, client_api):
     assert client_api.post("/api/v1/imports/999999/retry/").status_code == 404
     export.refresh_from_db()
     assert export.status == "failed"
+
+
+pay_centre = pay_fixtures.pay_centre
+
+
+def test_a_payroll_run_swept_up_after_its_worker_died_leaves_one_payslip_each(
+    pay_centre, hr, django_capture_on_commit_callbacks
+):
+    people = [factories.worker(actor=hr, centre=pay_centre) for _ in range(3)]
+    for n, person in enumerate(people):
+        ledger(person, f"{100 + n}", at(dt.date(2026, 11, 10), 10))
+    period = pay_services.pay_period_open(actor=hr, centre=pay_centre, month=dt.date(2026, 11, 1))
+    run = pay_services.payroll_run_start(actor=hr, period=period, enqueue=False)
+    # The first worker wrote one payslip, then died.
+    pay_services.payroll_run_execute(job_id=run.pk)
+    Payslip.objects.filter(period=period).exclude(worker=people[0]).delete()
+    worker_died(run, attempts=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs_sweep().requeued == 1
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.processed) == ("succeeded", 2, 3)
+    assert sorted(Payslip.objects.filter(period=period).values_list("worker_id", flat=True)) == sorted(
+        person.pk for person in people
+    )
