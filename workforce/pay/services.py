@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from aidou.audit import audit_record
 from aidou.errors import Conflict, DomainError, PermissionDenied
-from aidou.jobs import job_claim, job_fail, job_requeue
+from aidou.jobs import JobKind, job_claim, job_fail, job_requeue
 from aidou.models import AuditLog
 from aidou.money import money
 from workforce import policies
@@ -487,3 +487,6 @@ def bank_file_download(
             reason=f"{file_format}, {len(rows)} rows",
         )
     return documents.bank_file_render(period, rows, file_format)
+
+
+PAYROLL_RUN_JOB_KIND = JobKind(name="payroll_run", model=PayrollRun, enqueue=payroll_run_enqueue)
