@@ -50,7 +50,7 @@ class User(AbstractUser):
     scopes what staff see. Chinese names are one string, so `name` replaces first/last."""
 
     name = models.CharField(_("name"), max_length=100, blank=True)
-    name_sort = PinyinSortKeyField(source="name")  # lists sort people in pinyin order
+    name_sort = PinyinSortKeyField(source="name", person=True)  # lists sort people in pinyin order
     mobile = models.CharField(_("mobile"), max_length=11, unique=True, null=True, blank=True)
     centre = models.ForeignKey(
         Centre,

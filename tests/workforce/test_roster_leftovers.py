@@ -200,10 +200,11 @@ def test_people_and_teams_are_listed_in_pinyin_order(api, client, hr, centre):
 
     assert pinyin_sort_key("张丽") == "zhang1 li4"
     assert pinyin_sort_key(" Alice ") == "alice"
-    names = ["张丽", "王秀英", "艾米", "李红", "刘晓红", "Bob"]  # ai, bob, li, liu, wang, zhang
+    assert pinyin_sort_key("曾华", person=True) == "zeng1 hua2"  # a surname read as one, not céng
+    names = ["张丽", "王秀英", "艾米", "李红", "曾华", "刘晓红", "Bob"]  # ai, bob, li, liu, wang, zeng, zhang
     for name in names:
         factories.worker(actor=hr, centre=centre, name=name)
-    expected = ["艾米", "Bob", "李红", "刘晓红", "王秀英", "张丽"]
+    expected = ["艾米", "Bob", "李红", "刘晓红", "王秀英", "曾华", "张丽"]
     listed = [row["name"] for row in api(hr).get("/api/v1/workers/?page_size=50").json()["results"]]
     assert [name for name in listed if name in names] == expected
     client.force_login(hr)

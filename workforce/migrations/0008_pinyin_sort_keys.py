@@ -6,11 +6,11 @@ from django.db import migrations, models
 
 def fill_sort_keys(apps, schema_editor):
     """The key of every name already on file (later saves keep it up to date)."""
-    for model_name in ("User", "Team"):
+    for model_name, person in (("User", True), ("Team", False)):
         model = apps.get_model("workforce", model_name)
         rows = list(model.objects.only("pk", "name"))
         for row in rows:
-            row.name_sort = aidou.sorting.pinyin_sort_key(row.name)
+            row.name_sort = aidou.sorting.pinyin_sort_key(row.name, person=person)
         model.objects.bulk_update(rows, ["name_sort"], batch_size=1000)
 
 
@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='name_sort',
-            field=aidou.sorting.PinyinSortKeyField(source='name'),
+            field=aidou.sorting.PinyinSortKeyField(source='name', person=True),
         ),
         migrations.AddIndex(
             model_name='user',
