@@ -17,6 +17,10 @@ class AuditLog(models.Model):
         REVEAL_PII = "reveal_pii", _("revealed personal data")
         CHANGE_PII = "change_pii", _("changed personal data")
         BANK_FILE_DOWNLOAD = "bank_file_download", _("downloaded a bank transfer file")
+        GRANT_ROLE = "grant_role", _("granted a role")
+        REVOKE_ROLE = "revoke_role", _("took a role away")
+        SET_PASSWORD = "set_password", _("set a password")
+        SET_ACTIVE = "set_active", _("marked as left or back")
 
     # Null for events with no signed-in actor (a refused login, a forged API key).
     actor = models.ForeignKey(

@@ -24,3 +24,10 @@ REVIEWERS = BATCH_VIEWERS
 
 def can_review(actor) -> bool:
     return bool(getattr(actor, "is_authenticated", False)) and actor.has_role(*REVIEWERS)
+
+
+# Nobody judges their own work: not in review (accept, send back, fix), not as the answer a
+# gold item scores people against. One predicate, used by the review queue's filter
+# (selectors.review_queue), the review service's guard, and the gold services and selectors.
+def is_own_work(actor, annotator_id: int | None) -> bool:
+    return annotator_id is not None and annotator_id == getattr(actor, "pk", None)

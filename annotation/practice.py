@@ -27,6 +27,19 @@ def gold_items_available() -> list[GoldAnswer]:
     )
 
 
+def gold_items_judged_by(person, item_ids: Collection[int]) -> set[int]:
+    """The items among `item_ids` whose gold answer is the person's own (they set it, or
+    labelled the item, so the consensus may be theirs): scoring them against it would be
+    scoring one's own work (annotation.policies.is_own_work). One query."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from annotation.models import Annotation
+
+    labelled = Annotation.objects.filter(item=OuterRef("item_id"), annotator_id=person.pk)
+    rows = GoldAnswer.objects.filter(item_id__in=list(item_ids)).filter(Q(created_by_id=person.pk) | Exists(labelled))
+    return set(rows.values_list("item_id", flat=True))
+
+
 def drawing_judge(item: Item, answer: dict) -> tuple[dict, float, dict]:
     """Clean `answer` against the item's project schema as a workbench submission is
     cleaned (SchemaError with field errors otherwise), then score it against the gold
@@ -36,4 +49,4 @@ def drawing_judge(item: Item, answer: dict) -> tuple[dict, float, dict]:
     return cleaned, score, details
 
 
-__all__ = ["SchemaError", "drawing_judge", "gold_items", "gold_items_available"]
+__all__ = ["SchemaError", "drawing_judge", "gold_items", "gold_items_available", "gold_items_judged_by"]

@@ -431,12 +431,13 @@ def item_image_get(actor, item_id) -> Item:
 def review_queue(actor, *, project_id=None, batch_id=None) -> QuerySet[Annotation]:
     """Work waiting for review in the batches the actor may see (their centre's; network
     admins: all), oldest first, optionally of one project or batch. Only the current
-    revision of each piece of work; the rows carry what the review page draws."""
+    revision of each piece of work, and never the actor's own (someone else reviews it);
+    the rows carry what the review page draws."""
     if not policies.can_review(actor):
         return Annotation.objects.none()
     qs = Annotation.objects.filter(
         review=Annotation.Review.QUEUED, is_latest=True, assignment__batch__in=batches_visible_to(actor)
-    )
+    ).exclude(annotator_id=actor.pk)  # never one's own work (policies.is_own_work)
     if project_id is not None:
         qs = qs.filter(assignment__batch__project_id=project_id)
     if batch_id is not None:
@@ -779,8 +780,9 @@ def gold_candidates(actor, project: Project) -> QuerySet[Item]:
     """Items of the project that may become gold on the actor's pages: done (all their work
     accepted, none waiting for review or rework), labelled in a batch of the actor's centre
     (so its staff may see the image; network admins: any batch), with no turn still open
-    in any batch, and not gold already. Each has `accepted`: how much of its current work
-    was accepted (the consensus of it is the answer the page offers). Oldest first."""
+    in any batch, not gold already, and none of the actor's own work on it. Each has
+    `accepted`: how much of its current work was accepted (the consensus of it is the
+    answer the page offers). Oldest first."""
     turns = Task.objects.filter(item=OuterRef("pk"))
     here = turns if getattr(actor, "is_network_admin", False) else turns.filter(batch__centre_id=actor.centre_id)
     accepted = Q(annotations__is_latest=True, annotations__review__in=ACCEPTED_REVIEWS)
@@ -789,6 +791,8 @@ def gold_candidates(actor, project: Project) -> QuerySet[Item]:
         .filter(Exists(here))
         .exclude(Exists(turns.filter(done=False)))
         .exclude(Exists(GoldAnswer.objects.filter(item=OuterRef("pk"))))
+        # Its consensus would be the actor's own work judged true (policies.is_own_work).
+        .exclude(Exists(Annotation.objects.filter(item=OuterRef("pk"), annotator_id=actor.pk, is_latest=True)))
         .annotate(accepted=Count("annotations", filter=accepted))
         .order_by("id")
     )

@@ -194,7 +194,8 @@ def bare_workers(request):
         )
         if cursor.fetchone() is None:
             return JsonResponse({"detail": "bad token"}, status=401)
-        cursor.execute(f"SELECT COUNT(*) FROM {t['user']}")
+        # The same work as the API: current staff only, in pinyin order (name_sort).
+        cursor.execute(f"SELECT COUNT(*) FROM {t['user']} WHERE is_active")
         (count,) = cursor.fetchone()
         cursor.execute(
             f"""SELECT u.id, u.username, u.name, u.mobile, u.is_active, c.id, c.name, p.id,
@@ -203,7 +204,8 @@ def bare_workers(request):
                 FROM {t["user"]} u
                 LEFT JOIN {t["centre"]} c ON c.id = u.centre_id
                 LEFT JOIN {t["profile"]} p ON p.user_id = u.id
-                ORDER BY u.centre_id, u.name, u.id
+                WHERE u.is_active
+                ORDER BY u.centre_id, u.name_sort, u.id
                 LIMIT %s OFFSET %s""",
             [page_size, (page - 1) * page_size],
         )
@@ -215,7 +217,7 @@ def bare_workers(request):
             marks = ", ".join(["%s"] * len(ids))
             cursor.execute(
                 f"""SELECT m.user_id, t.id, t.name FROM {t["members"]} m JOIN {t["team"]} t ON t.id = m.team_id
-                    WHERE m.user_id IN ({marks}) ORDER BY t.name""",
+                    WHERE m.user_id IN ({marks}) ORDER BY t.name_sort, t.name""",
                 ids,
             )
             for uid, team_id, team_name in cursor.fetchall():

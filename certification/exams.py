@@ -221,11 +221,18 @@ def _paper_for(level: Level) -> tuple[list[dict], int]:
     return paper, blueprint.duration_minutes
 
 
-def _practical_paper(level: Level) -> tuple[list[dict], int]:
+def _practical_paper(level: Level, candidate: User) -> tuple[list[dict], int]:
+    """The level's practical items, shuffled, less those whose answer is the candidate's
+    own (they drew it or labelled the item): nobody is scored against their own work."""
     practical = PracticalSet.objects.filter(level=level).first()
     if practical is None or not practical.items:
         raise Conflict(_("This level's practical exam has not been set up."))
-    items = list(practical.items)
+    own = practice.gold_items_judged_by(candidate, practical.items)
+    items = [item_id for item_id in practical.items if item_id not in own]
+    if not items:
+        raise Conflict(
+            _("Every image of this practical exam has an answer you drew or labelled: ask HR for another set.")
+        )
     _random.shuffle(items)
     return [{"item": item_id} for item_id in items], practical.duration_minutes
 
@@ -276,7 +283,7 @@ def _attempt_start(actor: User, sitting_id) -> Attempt:
     if sitting.kind == ExamSitting.Kind.THEORY:
         paper, minutes = _paper_for(level)
     else:
-        paper, minutes = _practical_paper(level)
+        paper, minutes = _practical_paper(level, actor)
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(

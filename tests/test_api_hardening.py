@@ -97,7 +97,7 @@ def world(db, centre, hr):
     org = OrganisationFactory(name="Sweep Ltd")
     key = api_key_for(org)
     boss = factories.worker(
-        actor=hr,
+        actor=factories.UserFactory(centre=None, is_superuser=True),  # only it grants HR and manager at once
         centre=centre,
         name="全能",
         roles=[Role.ANNOTATOR, Role.REVIEWER, Role.SUPERVISOR, Role.HR, Role.CENTRE_MANAGER],

@@ -6,7 +6,21 @@ from aidou.models import AuditLog
 from workforce.models import Centre, RoleGrant, RosterImport, Team, User, WorkerProfile
 
 
-class RoleGrantInline(admin.TabularInline):
+class SuperuserWritesOnly:
+    """Accounts, passwords and role grants change in the admin only for a superuser: staff
+    use the pages, where role ranks apply (workforce.policies, docs/permissions.csv)."""
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class RoleGrantInline(SuperuserWritesOnly, admin.TabularInline):
     model = RoleGrant
     extra = 0
 
@@ -21,7 +35,7 @@ class WorkerProfileInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SuperuserWritesOnly, DjangoUserAdmin):
     list_display = ["username", "name", "mobile", "centre", "is_active", "is_staff"]
     list_filter = ["centre", "is_active", "is_staff", "role_grants__role"]
     search_fields = ["username", "name", "mobile"]
@@ -68,7 +82,7 @@ class WorkerProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoleGrant)
-class RoleGrantAdmin(admin.ModelAdmin):
+class RoleGrantAdmin(SuperuserWritesOnly, admin.ModelAdmin):
     list_display = ["user", "role", "granted_at"]
     list_filter = ["role"]
     list_select_related = ["user"]

@@ -1,9 +1,11 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from workforce.validators import normalise_mobile
+
 
 class UsernameOrMobileBackend(ModelBackend):
-    """Log in with the username or the 11-digit mobile number."""
+    """Log in with the username or the mobile number (written as people write it)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
@@ -11,8 +13,9 @@ class UsernameOrMobileBackend(ModelBackend):
         User = get_user_model()
         login = username.strip()
         user = User.objects.filter(username=login).first()
-        if user is None and login.isdigit():
-            user = User.objects.filter(mobile=login).first()
+        mobile = normalise_mobile(login)  # as it is stored: +86 138 1234 5678 is 13812345678
+        if user is None and mobile.isdigit():
+            user = User.objects.filter(mobile=mobile).first()
         if user is None:
             # Same cost as a wrong password, so timing does not tell which logins exist.
             User().set_password(password)

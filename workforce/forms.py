@@ -35,11 +35,17 @@ class WorkerForm(forms.Form):
         help_text=_("Leave blank to keep the account on file."),
     )  # fmt: skip
 
-    def __init__(self, *args, centres, teams, grantable_roles, creating: bool, **kwargs):
+    def __init__(self, *args, centres, teams, grantable_roles, creating: bool, kept_roles=frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["centre"].queryset = centres
         self.fields["teams"].queryset = teams
         self.fields["roles"].choices = [(code, label) for code, label in Role.choices if code in grantable_roles]
+        # Roles the person holds that the actor may not change: kept as they are, named below.
+        self.kept_roles = frozenset(kept_roles)
+        if self.kept_roles:
+            self.fields["roles"].required = False
+            kept = ", ".join(str(label) for code, label in Role.choices if code in self.kept_roles)
+            self.fields["roles"].help_text = _("Kept as they are (not yours to change): %(roles)s") % {"roles": kept}
         if creating:
             # Nothing is on file yet: the ID number is required and "keep" hints make no sense.
             self.fields["id_number"].required = True
@@ -70,7 +76,7 @@ class WorkerForm(forms.Form):
             name=data["name"],
             mobile=data["mobile"],
             centre=data["centre"],
-            roles=tuple(data["roles"]),
+            roles=tuple(sorted({*data["roles"], *self.kept_roles})),
             id_number=data.get("id_number", ""),
             gender=data.get("gender", ""),
             birth_date=data.get("birth_date"),

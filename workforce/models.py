@@ -8,6 +8,7 @@ from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
 from aidou.models import Job
+from aidou.sorting import PinyinSortKeyField
 
 
 class Role(models.TextChoices):
@@ -49,6 +50,7 @@ class User(AbstractUser):
     scopes what staff see. Chinese names are one string, so `name` replaces first/last."""
 
     name = models.CharField(_("name"), max_length=100, blank=True)
+    name_sort = PinyinSortKeyField(source="name", person=True)  # lists sort people in pinyin order
     mobile = models.CharField(_("mobile"), max_length=11, unique=True, null=True, blank=True)
     centre = models.ForeignKey(
         Centre,
@@ -61,7 +63,7 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["centre", "name", "id"], name="user_centre_name")]
+        indexes = [models.Index(fields=["centre", "name_sort", "id"], name="user_centre_name_sort")]
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
@@ -105,6 +107,7 @@ class RoleGrant(models.Model):
 class Team(models.Model):
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="teams", verbose_name=_("centre"))
     name = models.CharField(_("name"), max_length=100)
+    name_sort = PinyinSortKeyField(source="name")
     lead = models.ForeignKey(
         User,
         on_delete=models.SET_NULL,
@@ -117,7 +120,7 @@ class Team(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
-        ordering = ["centre__name", "name"]
+        ordering = ["centre__name", "name_sort", "name"]
         constraints = [models.UniqueConstraint(fields=["centre", "name"], name="team_name_unique_in_centre")]
         verbose_name = _("team")
         verbose_name_plural = _("teams")
@@ -198,6 +201,8 @@ class RosterImport(Job):
     initial_password_hash = models.CharField(max_length=128, blank=True, editable=False)
     created = models.PositiveIntegerField(_("created"), default=0)
     updated = models.PositiveIntegerField(_("updated"), default=0)
+    # Rows naming someone already on file exactly as they are: nothing written.
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
 
     class Meta:
         ordering = ["-created_at"]

@@ -32,9 +32,56 @@ def can_manage_teams(actor: User, centre_id: int) -> bool:
     return actor.has_role(Role.HR, Role.CENTRE_MANAGER, Role.NETWORK_ADMIN) and _same_centre(actor, centre_id)
 
 
+# --- Role ranks (docs/permissions.csv, the rows with a target role; decision 0013) --------
+# A role grants, changes or resets only what is strictly below it, and never touches a
+# person at or above its own rank: HR cannot make themselves centre manager, nor set the
+# manager's password and log in as them. Above the network admin is only the superuser
+# (made on the command line), who alone grants network admin.
+ROLE_RANK: dict[str, int] = {
+    Role.ANNOTATOR: 1,
+    Role.CHILDCARE_STAFF: 1,
+    Role.REVIEWER: 2,
+    Role.SUPERVISOR: 3,
+    Role.HR: 4,
+    Role.CENTRE_MANAGER: 5,
+    Role.NETWORK_ADMIN: 6,
+}
+SUPERUSER_RANK = 7
+
+
+def person_rank(person: User) -> int:
+    """The rank of a person's highest role (0 without any)."""
+    if person.is_superuser:
+        return SUPERUSER_RANK
+    return max((ROLE_RANK.get(role, 0) for role in person.roles), default=0)
+
+
+def outranks(actor: User, person: User) -> bool:
+    """Whether the actor stands strictly above the person (never true of oneself)."""
+    return actor.pk != person.pk and person_rank(actor) > person_rank(person)
+
+
 def can_assign_role(actor: User, role: str) -> bool:
-    # Network-wide power is granted only by those who hold it.
-    return role != Role.NETWORK_ADMIN or actor.is_network_admin
+    """Whether the actor may grant or take away `role` at all: roles strictly below their own."""
+    return ROLE_RANK.get(role, SUPERUSER_RANK) < person_rank(actor)
+
+
+def can_change_roles_of(actor: User, worker: User) -> bool:
+    """Whether the actor may change the roles of this (existing) person: one they manage
+    and outrank. Which roles they may grant or take away is can_assign_role's."""
+    return can_edit_worker(actor, worker) and outranks(actor, worker)
+
+
+def can_set_password(actor: User, worker: User) -> bool:
+    """Resetting a password is logging in as that person: only for those the actor manages
+    and outranks. Anyone at or above one's own rank goes to the network admin (and network
+    admins to the superuser); one's own password is changed on the password page."""
+    return can_edit_worker(actor, worker) and outranks(actor, worker)
+
+
+def can_set_active(actor: User, worker: User) -> bool:
+    """Marking someone as left (or back) locks them out: the same rule as a password."""
+    return can_edit_worker(actor, worker) and outranks(actor, worker)
 
 
 # --- Pay (payroll runs, payslips, the bank file) ---------------------------------------------

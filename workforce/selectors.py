@@ -37,8 +37,11 @@ def centre_get(actor: User, centre_id: int) -> Centre:
 
 
 def teams_visible_to(actor: User) -> QuerySet[Team]:
-    qs = Team.objects.select_related("centre", "lead").annotate(member_count=Count("members"))
-    return _scoped_to_home_centre(actor, qs, "centre_id").order_by("centre__name", "name")
+    # Members who have left stay on the team's history but are not counted.
+    qs = Team.objects.select_related("centre", "lead").annotate(
+        member_count=Count("members", filter=Q(members__is_active=True))
+    )
+    return _scoped_to_home_centre(actor, qs, "centre_id").order_by("centre__name", "name_sort", "name")
 
 
 def team_get(actor: User, team_id: int) -> Team:
@@ -53,7 +56,7 @@ def _with_worker_relations(qs: QuerySet[User]) -> QuerySet[User]:
     related manager clones a queryset per row, which costs more than the queries."""
     return qs.select_related("centre", "profile").prefetch_related(
         Prefetch("role_grants", queryset=RoleGrant.objects.order_by("role"), to_attr="role_list"),
-        Prefetch("teams", queryset=Team.objects.order_by("name"), to_attr="team_list"),
+        Prefetch("teams", queryset=Team.objects.order_by("name_sort", "name"), to_attr="team_list"),
     )
 
 
@@ -63,9 +66,10 @@ def workers_visible_to(actor: User) -> QuerySet[User]:
     if not policies.can_view_workers(actor):
         return User.objects.none()
     qs = _scoped_to_home_centre(actor, User.objects.all(), "centre_id")
-    # centre_id, not centre__name: the index (centre, name, id) serves both a centre's
+    # centre_id, not centre__name: the index (centre, name_sort, id) serves both a centre's
     # list and the network's; sorting by the joined name would sort every row per page.
-    return _with_worker_relations(qs).order_by("centre_id", "name", "id")
+    # name_sort is the name in pinyin (aidou.sorting): 李 before 王 before 张.
+    return _with_worker_relations(qs).order_by("centre_id", "name_sort", "id")
 
 
 def worker_list(
@@ -119,9 +123,14 @@ def centre_role_counts(centre: Centre) -> dict[str, int]:
     return {row["role"]: row["n"] for row in rows}
 
 
+def centre_people(centre: Centre) -> QuerySet[User]:
+    """The centre's current staff, by name: who may lead a team there."""
+    return User.objects.filter(centre=centre, is_active=True).order_by("name_sort", "id")
+
+
 def team_members(team: Team) -> QuerySet[User]:
     return (
         team.members.filter(is_active=True)
         .prefetch_related(Prefetch("role_grants", queryset=RoleGrant.objects.order_by("role"), to_attr="role_list"))
-        .order_by("name")
+        .order_by("name_sort", "id")
     )

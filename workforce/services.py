@@ -13,6 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from aidou.audit import audit_record
 from aidou.crypto import decrypt_text, digest_text, encrypt_text
@@ -35,6 +37,8 @@ from workforce.models import (
 from workforce.validators import (
     id_number_birth_date,
     id_number_gender,
+    normalise_id_number,
+    normalise_mobile,
     validate_bank_account,
     validate_id_number,
     validate_mobile,
@@ -107,9 +111,14 @@ def _clean_worker_data(*, actor: User, worker: User | None, data: WorkerData) ->
 
     if not data.roles:
         fail("roles", _("Give at least one role."))
-    for role in data.roles:
-        if not policies.can_assign_role(actor, role):
-            fail("roles", _("You may not grant the role %(role)s.") % {"role": Role(role).label})
+    held = set(worker.roles) if worker is not None else set()
+    changed = held.symmetric_difference(data.roles)
+    if changed and worker is not None and not policies.can_change_roles_of(actor, worker):
+        fail("roles", _("Only someone above this person's level may change their roles: ask the network admin."))
+    else:
+        for role in sorted(changed):
+            if not policies.can_assign_role(actor, role):
+                fail("roles", _("You may not grant or take away the role %(role)s.") % {"role": Role(role).label})
     if not policies.can_edit_worker(actor) or not (actor.is_network_admin or actor.centre_id == data.centre.pk):
         fail("centre", _("You can only manage people of your own centre."))
     if data.teams is not None and any(team.centre_id != data.centre.pk for team in data.teams):
@@ -135,34 +144,54 @@ def _clean_worker_data(*, actor: User, worker: User | None, data: WorkerData) ->
     )
 
 
-@transaction.atomic
+@dataclasses.dataclass(frozen=True)
+class WorkerSaved:
+    """What worker_upsert did: `outcome` is "created", "updated" or "unchanged" (nothing
+    on file differed from what was given, so nothing was written)."""
+
+    worker: User
+    outcome: str
+
+
 def worker_save(*, actor: User, worker: User | None, data: WorkerData, password_hash: str = "") -> User:
+    """Create (worker=None) or update one person: see worker_upsert."""
+    return worker_upsert(actor=actor, worker=worker, data=data, password_hash=password_hash).worker
+
+
+@transaction.atomic
+def worker_upsert(*, actor: User, worker: User | None, data: WorkerData, password_hash: str = "") -> WorkerSaved:
     """Create (worker=None) or update one person: account, profile, roles and team.
 
-    Only HR, centre managers and network admins of the person's centre may call it.
-    ID number and bank account are encrypted; changing them writes an audit row.
-    New people log in with their mobile number as username; without `password_hash`
-    they cannot log in until HR sets a password.
+    Only HR, centre managers and network admins of the person's centre may call it, and
+    roles change only within the ranks (policies.can_assign_role, can_change_roles_of).
+    ID number and bank account are encrypted; changing them writes an audit row, as does
+    every role granted or taken away. New people log in with their mobile number as
+    username; without `password_hash` they cannot log in until HR sets a password.
+    Only what differs is written: re-sending a person as they are is "unchanged".
     """
     if worker is not None and not policies.can_edit_worker(actor, worker):
         raise PermissionDenied(_("You can only manage people of your own centre."))
     data = _clean_worker_data(actor=actor, worker=worker, data=data)
 
+    creating = worker is None
     if worker is None:
         worker = User(username=data.username or data.mobile)
         if password_hash:
             worker.password = password_hash
         else:
             worker.set_unusable_password()
+    changed = creating or (worker.name, worker.mobile, worker.centre_id) != (data.name, data.mobile, data.centre.pk)
     worker.name = data.name
     worker.mobile = data.mobile
     worker.centre = data.centre
-    try:
-        worker.save()
-    except IntegrityError as exc:
-        raise ValidationError({"mobile": [_("This mobile number is already used as a login.")]}) from exc
+    if changed:
+        try:
+            worker.save()
+        except IntegrityError as exc:
+            raise ValidationError({"mobile": [_("This mobile number is already used as a login.")]}) from exc
 
     profile = WorkerProfile.objects.filter(user=worker).first() or WorkerProfile(user=worker)
+    before = _profile_facts(profile)
     profile.gender = data.gender
     profile.birth_date = data.birth_date
     profile.education = data.education
@@ -179,44 +208,85 @@ def worker_save(*, actor: User, worker: User | None, data: WorkerData, password_
         profile.bank_account_encrypted = encrypt_text(data.bank_account)
         profile.bank_account_masked = mask_bank_account(data.bank_account)
         changed_pii.append("bank_account")
-    profile.save()
+    if profile.pk is None or changed_pii or _profile_facts(profile) != before:
+        profile.save()
+        changed = True
     if changed_pii:
         audit_record(actor=actor, action=AuditLog.Action.CHANGE_PII, target=profile, fields=changed_pii)
 
-    _set_roles(worker, data.roles)
-    if data.teams is not None:
-        wanted = {team.pk for team in data.teams}
-        worker.teams.remove(*worker.teams.filter(centre_id=data.centre.pk).exclude(pk__in=wanted))
+    changed = _set_roles(actor, worker, data.roles) or changed
+    if data.teams is not None and creating:
         worker.teams.add(*data.teams)
+    elif data.teams is not None:
+        wanted = {team.pk for team in data.teams}
+        current = dict(worker.teams.values_list("pk", "centre_id"))
+        leaving = [pk for pk, centre_id in current.items() if centre_id == data.centre.pk and pk not in wanted]
+        joining = [team for team in data.teams if team.pk not in current]
+        if leaving:
+            worker.teams.remove(*leaving)
+        if joining:
+            worker.teams.add(*joining)
+        changed = changed or bool(leaving or joining)
     worker.__dict__.pop("_roles_cache", None)
-    return worker
+    outcome = "created" if creating else "updated" if changed else "unchanged"
+    return WorkerSaved(worker=worker, outcome=outcome)
 
 
-def _set_roles(worker: User, roles: tuple[str, ...]) -> None:
+def _profile_facts(profile: WorkerProfile) -> tuple:
+    return (profile.gender, profile.birth_date, profile.education, profile.hire_date, profile.employment_type,
+            profile.bank_name)  # fmt: skip
+
+
+def _set_roles(actor: User, worker: User, roles: tuple[str, ...]) -> bool:
+    """Make the person's grants exactly `roles` (checked by _clean_worker_data), one audit
+    row per role granted or taken away. Whether anything changed."""
     current = set(RoleGrant.objects.filter(user=worker).values_list("role", flat=True))
     wanted = set(roles)
     if current - wanted:
         RoleGrant.objects.filter(user=worker, role__in=current - wanted).delete()
     RoleGrant.objects.bulk_create([RoleGrant(user=worker, role=role) for role in sorted(wanted - current)])
+    for action, changed in (
+        (AuditLog.Action.GRANT_ROLE, wanted - current),
+        (AuditLog.Action.REVOKE_ROLE, current - wanted),
+    ):
+        for role in sorted(changed):
+            audit_record(actor=actor, action=action, target=worker, fields=[role])
+    return current != wanted
+
+
+RANK_REFUSAL = _lazy("Only someone above this person's level may do this: ask the network admin.")
 
 
 @transaction.atomic
-def worker_set_password(*, actor: User, worker: User, password: str) -> None:
+def worker_set_password(*, actor: User, worker: User, password: str, ip_address: str | None = None) -> None:
+    """Set another person's password (policies.can_set_password: people the actor manages
+    and outranks). Audited; raises PermissionDenied otherwise."""
     if not policies.can_edit_worker(actor, worker):
         raise PermissionDenied(_("You can only manage people of your own centre."))
+    if not policies.can_set_password(actor, worker):
+        raise PermissionDenied(str(RANK_REFUSAL))
     worker.set_password(password)
     worker.save(update_fields=["password"])
+    audit_record(
+        actor=actor, action=AuditLog.Action.SET_PASSWORD, target=worker, fields=["password"], ip_address=ip_address
+    )
 
 
 @transaction.atomic
 def worker_set_active(*, actor: User, worker: User, active: bool) -> None:
-    """Deactivate someone who left (keeps their history) or bring them back."""
+    """Mark someone as left (keeps their history) or bring them back: people the actor
+    manages and outranks (policies.can_set_active). Audited."""
     if not policies.can_edit_worker(actor, worker):
         raise PermissionDenied(_("You can only manage people of your own centre."))
     if worker.pk == actor.pk:
         raise PermissionDenied(_("You cannot deactivate yourself."))
+    if not policies.can_set_active(actor, worker):
+        raise PermissionDenied(str(RANK_REFUSAL))
+    if worker.is_active == active:
+        return
     worker.is_active = active
     worker.save(update_fields=["is_active"])
+    audit_record(actor=actor, action=AuditLog.Action.SET_ACTIVE, target=worker, fields=["is_active"])
 
 
 @transaction.atomic
@@ -245,17 +315,76 @@ def worker_pii_reveal(*, actor: User, worker: User, ip_address: str | None = Non
 def team_create(*, actor: User, centre: Centre, name: str, lead: User | None = None) -> Team:
     if not policies.can_manage_teams(actor, centre.pk):
         raise PermissionDenied(_("You can only manage teams of your own centre."))
-    name = name.strip()
-    if not name:
-        raise ValidationError({"name": [_("A team needs a name.")]})
-    if Team.objects.filter(centre=centre, name=name).exists():
-        raise ValidationError({"name": [_("This centre already has a team of that name.")]})
+    name = _team_name_clean(centre, name)
     if lead is not None and lead.centre_id != centre.pk:
         raise ValidationError({"lead": [_("The team lead must work at this centre.")]})
     team = Team.objects.create(centre=centre, name=name, lead=lead)
     if lead is not None:
         team.members.add(lead)
     return team
+
+
+def _team_name_clean(centre: Centre, name: str, *, team: Team | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": [_("A team needs a name.")]})
+    others = Team.objects.filter(centre=centre, name=name)
+    if team is not None:
+        others = others.exclude(pk=team.pk)
+    if others.exists():
+        raise ValidationError({"name": [_("This centre already has a team of that name.")]})
+    return name
+
+
+@transaction.atomic
+def team_update(*, actor: User, team: Team, name: str, lead: User | None) -> Team:
+    """Rename a team and give it a lead (None: no lead). The lead works at the team's
+    centre, has not left, and becomes a member. Raises ValidationError by field."""
+    if not policies.can_manage_teams(actor, team.centre_id):
+        raise PermissionDenied(_("You can only manage teams of your own centre."))
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    name = _team_name_clean(team.centre, name, team=team)
+    if lead is not None and (lead.centre_id != team.centre_id or not lead.is_active):
+        raise ValidationError({"lead": [_("The team lead must work at this centre.")]})
+    team.name, team.lead = name, lead
+    team.save(update_fields=["name", "name_sort", "lead"])
+    if lead is not None:
+        team.members.add(lead)
+    return team
+
+
+def team_delete_refusal(team: Team) -> str | None:
+    """Why the team cannot be deleted, as a sentence; None when it can. A team with people
+    in it, or that batches or rosters name, stays (their history keeps its name)."""
+    members = team.members.filter(is_active=True).count()
+    if members:
+        return ngettext(
+            "%(team)s still has %(n)d member: move them to another team first.",
+            "%(team)s still has %(n)d members: move them to another team first.",
+            members,
+        ) % {"team": team.name, "n": members}
+    # Whatever refers to a team (annotation's batches, rosters), found without naming it.
+    for relation in Team._meta.related_objects:
+        accessor, model = relation.get_accessor_name(), relation.related_model
+        if accessor and not isinstance(model, str) and getattr(team, accessor).exists():
+            return _("%(team)s is named by %(what)s, which keep its name in their history: rename it instead.") % {
+                "team": team.name,
+                "what": model._meta.verbose_name_plural,
+            }
+    return None
+
+
+@transaction.atomic
+def team_delete(*, actor: User, team: Team) -> None:
+    """Delete an unused team (team_delete_refusal says when it is not: Conflict)."""
+    if not policies.can_manage_teams(actor, team.centre_id):
+        raise PermissionDenied(_("You can only manage teams of your own centre."))
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    refusal = team_delete_refusal(team)
+    if refusal:
+        raise Conflict(refusal)
+    team.members.clear()  # only people who have left remain
+    team.delete()
 
 
 # --- Roster import -------------------------------------------------------------------
@@ -344,32 +473,26 @@ def _roster_import_run(job_id: int) -> RosterImport | None:
     teams = {(team.centre_id, team.name): team for team in Team.objects.all()}
     existing = _existing_people_for(rows)
     errors: list[dict] = []
-    created = updated = 0
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
     seen: dict[tuple[str, str], int] = {}
     step = max(1, len(rows) // 50)
     for index, row in enumerate(rows, start=1):
         try:
             data = _row_to_worker_data(row, centres, teams)
-            for field, key in (("id_number", data.id_number.strip().upper()), ("mobile", data.mobile.strip())):
+            keys = (("id_number", normalise_id_number(data.id_number)), ("mobile", normalise_mobile(data.mobile)))
+            for field, key in keys:
                 if key and (field, key) in seen:
                     raise ValidationError({field: [_("Same person as row %(row)d.") % {"row": seen[(field, key)]}]})
-            seen.update(
-                {("id_number", data.id_number.strip().upper()): row.number, ("mobile", data.mobile.strip()): row.number}
-            )
-            worker = existing.get(("id", digest_text(data.id_number.strip().upper()))) or existing.get(
-                ("mobile", data.mobile.strip())
-            )
+            seen.update({key: row.number for key in keys})
+            worker = existing.get(("id", digest_text(keys[0][1]))) or existing.get(("mobile", keys[1][1]))
             with transaction.atomic():
-                worker_save(
+                saved = worker_upsert(
                     actor=actor,
                     worker=worker,
                     data=data,
                     password_hash="" if worker else job.initial_password_hash,
                 )
-            if worker:
-                updated += 1
-            else:
-                created += 1
+            counts[saved.outcome] += 1
         except ValidationError as exc:
             details = exc.message_dict if hasattr(exc, "error_dict") else {"row": exc.messages}
             for field, messages in details.items():
@@ -377,16 +500,13 @@ def _roster_import_run(job_id: int) -> RosterImport | None:
         except PermissionDenied as exc:
             errors.append({"row": row.number, "field": "centre", "reason": exc.message})
         if index % step == 0 or index == len(rows):
-            RosterImport.objects.filter(pk=job_id).update(
-                processed=index, created=created, updated=updated, heartbeat_at=timezone.now()
-            )
+            RosterImport.objects.filter(pk=job_id).update(processed=index, **counts, heartbeat_at=timezone.now())
 
     _roster_file_discard(job)
     RosterImport.objects.filter(pk=job_id).update(
         status=RosterImport.Status.SUCCEEDED,
         errors=errors,
-        created=created,
-        updated=updated,
+        **counts,
         processed=len(rows),
         finished_at=timezone.now(),
     )
@@ -402,8 +522,8 @@ def _roster_file_discard(job: RosterImport) -> None:
 
 def _existing_people_for(rows: list[roster.RosterRow]) -> dict[tuple[str, str], User]:
     """Everyone the file may name, in two queries, keyed by ID digest and by mobile."""
-    digests = {digest_text(row.values.get("id_number", "").strip().upper()) for row in rows}
-    mobiles = {row.values.get("mobile", "").strip() for row in rows}
+    digests = {digest_text(normalise_id_number(row.values.get("id_number", ""))) for row in rows}
+    mobiles = {normalise_mobile(row.values.get("mobile", "")) for row in rows}
     people = (
         User.objects.filter(Q(profile__id_number_digest__in=digests) | Q(mobile__in=mobiles))
         .select_related("profile")

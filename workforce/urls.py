@@ -18,4 +18,5 @@ urlpatterns = [
     path("centres/", views.centre_list, name="centre-list"),
     path("centres/<int:centre_id>/", views.centre_detail, name="centre-detail"),
     path("teams/<int:team_id>/", views.team_detail, name="team-detail"),
+    path("teams/<int:team_id>/delete/", views.team_delete, name="team-delete"),
 ]

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -46,10 +47,25 @@ def id_number_gender(number: str) -> str:
     return "male" if int(number[16]) % 2 else "female"
 
 
+# What people write around a mobile number: spaces of any width, dashes, dots, brackets.
+_MOBILE_SEPARATORS = re.compile(r"[\s\-.()（）]+")
+
+
+def normalise_mobile(value: str) -> str:
+    """A mobile number as it is stored and matched: full-width digits made ASCII, spaces,
+    dashes and brackets dropped, and the country code (+86, 0086, or 86 before 11 digits)
+    taken off. Does not check it is a number (validate_mobile does)."""
+    number = _MOBILE_SEPARATORS.sub("", unicodedata.normalize("NFKC", value or ""))
+    for prefix in ("+86", "0086"):
+        if number.startswith(prefix):
+            return number[len(prefix) :]
+    if len(number) == 13 and number.startswith("86"):
+        return number[2:]
+    return number
+
+
 def validate_mobile(value: str) -> str:
-    number = (value or "").strip().replace(" ", "").replace("-", "")
-    if number.startswith("+86"):
-        number = number[3:]
+    number = normalise_mobile(value)
     if not _MOBILE_SHAPE.match(number):
         raise ValidationError(_("A mobile number is 11 digits starting with 1."), code="mobile")
     return number

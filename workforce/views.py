@@ -11,13 +11,14 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from aidou.errors import Conflict, PermissionDenied
 from workforce import policies, selectors, services
 from workforce.forms import PasswordSetForm, RosterUploadForm, TeamForm, WorkerForm
-from workforce.models import Role, User
+from workforce.models import Role
 from workforce.roster import HEADER_ALIASES
 
 
@@ -89,6 +90,8 @@ def worker_detail(request, worker_id: int):
         {
             "worker": worker,
             "can_edit": policies.can_edit_worker(request.user, worker),
+            "can_set_password": policies.can_set_password(request.user, worker),
+            "can_set_active": policies.can_set_active(request.user, worker),
             "can_reveal": policies.can_reveal_pii(request.user, worker),
             "password_form": PasswordSetForm(),
         },
@@ -113,6 +116,8 @@ def worker_reveal(request, worker_id: int):
             "worker": worker,
             "revealed": revealed,
             "can_edit": policies.can_edit_worker(request.user, worker),
+            "can_set_password": policies.can_set_password(request.user, worker),
+            "can_set_active": policies.can_set_active(request.user, worker),
             "can_reveal": True,
             "password_form": PasswordSetForm(),
         },
@@ -126,10 +131,15 @@ def worker_edit(request, worker_id: int | None = None):
     user = request.user
     worker = selectors.worker_get(user, worker_id) if worker_id else None
     _require(policies.can_edit_worker(user, worker))
+    grantable = {role for role in Role.values if policies.can_assign_role(user, role)}
+    if worker is not None and not policies.can_change_roles_of(user, worker):
+        grantable = set()  # a peer's or a superior's roles (or one's own) are not ours to change
     form_options = {
         "centres": selectors.centres_visible_to(user),
         "teams": selectors.teams_visible_to(user),
-        "grantable_roles": {role for role in Role.values if policies.can_assign_role(user, role)},
+        "grantable_roles": grantable,
+        # Held roles the actor may not change stay as they are, shown but not editable.
+        "kept_roles": frozenset(worker.roles - grantable) if worker is not None else frozenset(),
         "creating": worker is None,
     }
     if request.method == "POST":
@@ -157,7 +167,14 @@ def worker_password(request, worker_id: int):
     if form.is_valid():
         try:
             validate_password(form.cleaned_data["password"], worker)
-            services.worker_set_password(actor=request.user, worker=worker, password=form.cleaned_data["password"])
+            services.worker_set_password(
+                actor=request.user,
+                worker=worker,
+                password=form.cleaned_data["password"],
+                ip_address=request.META.get("REMOTE_ADDR"),
+            )
+        except PermissionDenied as exc:  # at or above the actor's level
+            raise DjangoPermissionDenied(exc.message) from exc
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -168,13 +185,39 @@ def worker_password(request, worker_id: int):
 
 
 @login_required
-@require_POST
 def worker_active(request, worker_id: int):
+    """Mark as left (after a confirmation page: GET, or a POST without `confirmed`) or as
+    active again (at once: nothing is lost by it)."""
     worker = selectors.worker_get(request.user, worker_id)
+    _require(policies.can_edit_worker(request.user, worker))
+    active = (request.POST if request.method == "POST" else request.GET).get("active") == "1"
+    if not active and not (request.method == "POST" and request.POST.get("confirmed") == "1"):
+        return render(
+            request,
+            "confirm.html",
+            {
+                "title": _("Mark %(name)s as left?") % {"name": worker.name or worker.username},
+                "question": _(
+                    "%(name)s will no longer be able to log in, gets no new work and leaves the lists of "
+                    "current staff. Their work, pay and records are kept, and you can mark them as active again."
+                )
+                % {"name": worker.name or worker.username},
+                "action": reverse("worker-active", args=[worker.pk]),
+                "fields": {"active": "0"},
+                "confirm_label": _("Yes, mark as left"),
+                "cancel_url": reverse("worker-detail", args=[worker.pk]),
+            },
+        )
     try:
-        services.worker_set_active(actor=request.user, worker=worker, active=request.POST.get("active") == "1")
+        services.worker_set_active(actor=request.user, worker=worker, active=active)
     except PermissionDenied as exc:
         messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            (_("%(name)s is marked as active again.") if active else _("%(name)s is marked as left."))
+            % {"name": worker.name or worker.username},
+        )
     return redirect("worker-detail", worker_id=worker.pk)
 
 
@@ -193,8 +236,7 @@ def centre_detail(request, centre_id: int):
     centre = selectors.centre_get(user, centre_id)
     can_manage = policies.can_manage_teams(user, centre.pk)
     _require(can_manage or request.method != "POST")
-    people = User.objects.filter(centre=centre, is_active=True).order_by("name")
-    form = TeamForm(request.POST or None, people=people) if can_manage else None
+    form = TeamForm(request.POST or None, people=selectors.centre_people(centre)) if can_manage else None
     if request.method == "POST" and form is not None and form.is_valid():
         try:
             team = services.team_create(
@@ -224,17 +266,68 @@ def centre_detail(request, centre_id: int):
 
 @login_required
 def team_detail(request, team_id: int):
-    team = selectors.team_get(request.user, team_id)
-    members = selectors.team_members(team)
+    """A team's members; for HR and managers of its centre, renaming it and its lead."""
+    user = request.user
+    team = selectors.team_get(user, team_id)
+    can_manage = policies.can_manage_teams(user, team.centre_id)
+    _require(can_manage or request.method != "POST")
+    form = None
+    if can_manage:
+        people = selectors.centre_people(team.centre)
+        initial = {"name": team.name, "lead": team.lead_id}
+        form = TeamForm(request.POST or None, people=people, initial=initial, prefix="team")
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            team = services.team_update(
+                actor=user, team=team, name=form.cleaned_data["name"], lead=form.cleaned_data["lead"]
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Team %(name)s saved.") % {"name": team.name})
+            return redirect("team-detail", team_id=team.pk)
     return render(
         request,
         "workforce/team_detail.html",
         {
             "team": team,
-            "members": members,
-            "can_view_workers": policies.can_view_workers(request.user),
+            "members": selectors.team_members(team),
+            "can_view_workers": policies.can_view_workers(user),
+            "form": form,
         },
     )
+
+
+@login_required
+def team_delete(request, team_id: int):
+    """Delete a team after a confirmation page; a team still in use is refused, saying why."""
+    user = request.user
+    team = selectors.team_get(user, team_id)
+    _require(policies.can_manage_teams(user, team.centre_id))
+    refusal = services.team_delete_refusal(team)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("team-detail", team_id=team.pk)
+    if request.method != "POST" or request.POST.get("confirmed") != "1":
+        return render(
+            request,
+            "confirm.html",
+            {
+                "title": _("Delete the team %(name)s?") % {"name": team.name},
+                "question": _("The team has no members and no batch or roster names it. This cannot be undone."),
+                "action": reverse("team-delete", args=[team.pk]),
+                "fields": {},
+                "confirm_label": _("Yes, delete the team"),
+                "cancel_url": reverse("team-detail", args=[team.pk]),
+            },
+        )
+    try:
+        services.team_delete(actor=user, team=team)
+    except Conflict as exc:  # someone joined it meanwhile
+        messages.error(request, exc.message)
+        return redirect("team-detail", team_id=team.pk)
+    messages.success(request, _("Team %(name)s deleted.") % {"name": team.name})
+    return redirect("centre-detail", centre_id=team.centre_id)
 
 
 @login_required

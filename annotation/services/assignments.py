@@ -422,10 +422,11 @@ def gold_draw() -> float:
 
 _gold_random = random.SystemRandom()
 
-# A gold item of the batch's project the annotator has not had (the oldest first).
+# A gold item of the batch's project the annotator has not had and whose answer they did
+# not set (nobody is scored against their own answer: policies.is_own_work), oldest first.
 _GOLD_PICK_SQL = """
 SELECT g.item_id FROM annotation_goldanswer g JOIN annotation_item i ON i.id = g.item_id
-WHERE i.project_id = %s AND g.is_active
+WHERE i.project_id = %s AND g.is_active AND g.created_by_id <> %s
   AND NOT EXISTS (SELECT 1 FROM annotation_assignment a WHERE a.item_id = g.item_id AND a.annotator_id = %s)
 ORDER BY g.id LIMIT 1
 """
@@ -435,7 +436,7 @@ def _gold_offer(cursor, batch: dict, annotator: User, *, now: datetime, until: d
     """Hand out a gold item through this batch: an assignment like any other (same
     answer, same URLs), but outside the slots, so it takes no one's work and its item's
     status does not change. Its audit reason says it was gold; the annotator never sees it."""
-    cursor.execute(_GOLD_PICK_SQL, [batch["project_id"], annotator.pk])
+    cursor.execute(_GOLD_PICK_SQL, [batch["project_id"], annotator.pk, annotator.pk])
     row = cursor.fetchone()
     if row is None:
         return None

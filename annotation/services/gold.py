@@ -9,7 +9,7 @@ waiting in a batch cannot be gold, and a gold item is never put in a batch.
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from aidou.errors import Conflict, DomainError, NotFound
+from aidou.errors import Conflict, DomainError, NotFound, PermissionDenied
 from annotation import policies
 from annotation.models import Annotation, GoldAnswer, GoldResult, Item, Project, Task
 from annotation.quality.shapes import score_annotation
@@ -36,9 +36,12 @@ def gold_compare(truth: dict, drawn: dict, project: Project) -> tuple[float, dic
     return (sum(parts) / len(parts) if parts else 1.0), details
 
 
-def gold_score(annotation: Annotation, gold: GoldAnswer, project: Project) -> GoldResult:
+def gold_score(annotation: Annotation, gold: GoldAnswer, project: Project) -> GoldResult | None:
     """Score a submitted gold item against its true answer (gold_compare) and count it as
-    one quality observation of the annotator."""
+    one quality observation of the annotator. Never against an answer they set themselves
+    (the offer leaves those out; this holds when the answer was re-marked meanwhile): None."""
+    if policies.is_own_work(annotation.annotator, gold.created_by_id):
+        return None
     score, details = gold_compare(gold.as_api(), annotation.as_api(), project)
     result = GoldResult.objects.create(
         annotation=annotation, gold=gold, annotator_id=annotation.annotator_id, score=score, details=details
@@ -61,11 +64,19 @@ def _gold_item(actor, item_id) -> Item:
     return item
 
 
+def _own_accepted_work_on(actor, item: Item) -> bool:
+    return Annotation.objects.filter(item=item, annotator_id=actor.pk, is_latest=True).exists()
+
+
 def gold_mark(actor, *, item_id, answer: dict | None = None) -> GoldAnswer:
     """Make an item gold with `answer` (`{"shapes", "class"}`, judged as a submission), or,
-    without one, with the consensus of the item's accepted work."""
+    without one, with the consensus of the item's accepted work: PermissionDenied when that
+    work includes the actor's own."""
     item = _gold_item(actor, item_id)
     if answer is None:
+        if _own_accepted_work_on(actor, item):
+            # The consensus would make one's own work the truth others are scored against.
+            raise PermissionDenied(_("Your own work is part of this item's answer: someone else must make it gold."))
         answer = item_labels_for_export(item, only_accepted=True, project=item.project)
         if answer is None:
             raise DomainError(_("This item has no accepted work to take the answer from: draw it."), field="answer")

@@ -9,7 +9,7 @@ deadlocks with a submit, a skip or a take-over of the same item.
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from aidou.errors import Conflict, DomainError, NotFound
+from aidou.errors import Conflict, DomainError, NotFound, PermissionDenied
 from annotation import policies
 from annotation.models import Annotation, AnnotatorQuality, Assignment, Item, Project, Review, Task
 from annotation.quality.sampling import SamplingPolicy
@@ -69,6 +69,8 @@ def _reviewable(reviewer, annotation_id) -> Annotation:
     )
     if annotation is None:
         raise NotFound(_("No such annotation."))
+    if policies.is_own_work(reviewer, annotation.annotator_id):
+        raise PermissionDenied(_("This is your own work: someone else must review it."))
     return annotation
 
 
@@ -82,7 +84,9 @@ def review_decide(
     fixed: dict | None = None,
 ) -> Review:
     """Record the reviewer's decision on a queued annotation. A rejection needs a reason
-    from the project's list or a comment; a fix needs the fixed shapes, judged as a submit."""
+    from the project's list or a comment; a fix needs the fixed shapes, judged as a submit.
+    Someone else's centre's work is NotFound; one's own work PermissionDenied (no one
+    accepts, sends back or fixes what they drew)."""
     annotation = _reviewable(reviewer, annotation_id)
     project = annotation.assignment.batch.project
     reasons = [str(reason) for reason in (reasons or [])]

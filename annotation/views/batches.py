@@ -30,12 +30,12 @@ def _manager(request):
 
 
 def _assignable(actor):
-    teams = workforce_selectors.teams_visible_to(actor).select_related("centre").order_by("centre__name", "name")
+    teams = workforce_selectors.teams_visible_to(actor).select_related("centre")
     annotators = (
         workforce_selectors.workers_visible_to(actor)
         .filter(is_active=True, role_grants__role=Role.ANNOTATOR)
         .distinct()
-        .order_by("name", "id")
+        .order_by("name_sort", "id")  # pinyin order
     )
     return teams, annotators
 

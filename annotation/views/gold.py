@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from aidou.errors import Conflict, DomainError, NotFound
+from aidou.errors import Conflict, DomainError, NotFound, PermissionDenied
 from annotation import policies, selectors
 from annotation.models import GoldAnswer
 from annotation.schema import SchemaError, clean_annotation
@@ -38,6 +38,8 @@ def _item_of(project, item_id):
 
 
 def _status_of(exc: DomainError) -> int:
+    if isinstance(exc, PermissionDenied):
+        return 403
     return 409 if isinstance(exc, Conflict) else 404 if isinstance(exc, NotFound) else 400
 
 

@@ -7,12 +7,13 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from aidou.errors import Conflict, DomainError, NotFound
+from aidou.errors import Conflict, DomainError, NotFound, PermissionDenied
 from annotation import policies, selectors
 from annotation.quality.sampling import SamplingPolicy
 from annotation.schema import SchemaError, clean_annotation
@@ -197,6 +198,8 @@ def review_batch(request, batch_id: int):
         )
     except NotFound as exc:
         raise Http404 from exc
+    except PermissionDenied as exc:  # one's own work: the 403 page says why
+        raise DjangoPermissionDenied(exc.message) from exc
     except Conflict as exc:
         messages.warning(request, exc.message)
         return redirect(after)

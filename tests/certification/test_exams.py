@@ -240,3 +240,27 @@ def test_a_practical_drawing_is_judged_as_a_submission(application, hr, gold_set
                                answer={"shapes": [box("tree", 1, 1, 5, 5)], "class": None})  # fmt: skip
     assert any(field.startswith("shapes") for field in error.value.errors)
     assert not attempt.practical_answers.exists()
+
+
+def test_a_candidate_is_never_examined_on_an_answer_of_their_own(application, hr, gold_set, supervisor):
+    """Issue 18's rule for gold, in the exam: items whose gold answer the candidate drew,
+    or which they labelled (the consensus may be theirs), leave their paper."""
+    from annotation.models import Annotation, Assignment, Batch
+
+    _set, items = gold_set
+    candidate = application.worker
+    GoldAnswer.objects.filter(item=items[0]).update(created_by=candidate)  # they drew this answer
+    batch = Batch.objects.create(project=items[1].project, centre=candidate.centre, name="b")
+    now = timezone.now()
+    turn = Assignment.objects.create(batch=batch, item=items[1], annotator=candidate, status="submitted",
+                                     leased_at=now, lease_expires_at=now, finished_at=now)  # fmt: skip
+    Annotation.objects.create(assignment=turn, item=items[1], annotator=candidate, shapes=[], review="accepted")
+    sitting = _sitting(application, hr, kind="practical")
+    attempt = exams.attempt_start(actor=candidate, sitting_id=sitting.pk)
+    assert [entry["item"] for entry in attempt.paper] == [items[2].pk]
+    # With every item their own, there is no exam to take, and it says why.
+    GoldAnswer.objects.filter(item=items[2]).update(created_by=candidate)
+    Attempt.objects.filter(pk=attempt.pk).delete()
+    with pytest.raises(Conflict) as refused:
+        exams.attempt_start(actor=candidate, sitting_id=sitting.pk)
+    assert "answer you drew or labelled" in refused.value.message

@@ -211,6 +211,7 @@ def test_admin_lists_every_model(admin_client):
 def test_the_add_form_offers_only_grantable_roles_and_needs_an_id_number(login, hr, network_admin, centre):
     html = login(hr).get("/workers/new/").content.decode()
     assert 'value="network_admin"' not in html and 'value="annotator"' in html
+    assert 'value="hr"' not in html and 'value="centre_manager"' not in html  # only roles below one's own
     response = login(hr).post(
         "/workers/new/",
         {
@@ -222,7 +223,8 @@ def test_the_add_form_offers_only_grantable_roles_and_needs_an_id_number(login, 
         },
     )
     assert response.status_code == 200 and not User.objects.filter(mobile="13711114444").exists()
-    assert 'value="network_admin"' in login(network_admin).get("/workers/new/").content.decode()
+    admin_form = login(network_admin).get("/workers/new/").content.decode()
+    assert 'value="centre_manager"' in admin_form and 'value="network_admin"' not in admin_form  # a superuser's
 
 
 def test_saving_the_edit_form_in_chinese_keeps_dates_and_every_team(login, hr, centre):

@@ -68,7 +68,7 @@ def test_importing_the_same_file_again_updates_instead_of_duplicating(hr, centre
     people = User.objects.count()
     lines[0] = lines[0].replace("刘小红", "刘晓红").replace("全职", "兼职")
     job = run_import(hr, csv_upload(lines))
-    assert (job.created, job.updated, job.rejected) == (0, 2, 0)
+    assert (job.created, job.updated, job.unchanged, job.rejected) == (0, 1, 1, 0)  # the second row is as it was
     assert User.objects.count() == people
     assert WorkerProfile.objects.filter(user__mobile="13700000001", employment_type="part_time").exists()
     assert User.objects.get(mobile="13700000001").name == "刘晓红"
@@ -197,10 +197,10 @@ def test_import_workers_command(hr, centre, team, tmp_path, capsys):
     path.write_text("\n".join([HEADER, *rows(centre.name)[:3]]) + "\n", encoding="utf-8")
     call_command("import_workers", str(path), "--as-user", "hr", "--initial-password", "welcome-2026")
     out = capsys.readouterr().out
-    assert "3 rows: 2 created, 0 updated, 1 rejected" in out
+    assert "3 rows: 2 created, 0 updated, 0 unchanged, 1 rejected" in out
     assert "row 4: mobile" in out
     call_command("import_workers", str(path), "--as-user", "hr")
-    assert "0 created, 2 updated" in capsys.readouterr().out
+    assert "0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
 
 
 def test_retry_only_for_failed_or_stuck_jobs(hr, centre):

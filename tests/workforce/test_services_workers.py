@@ -114,11 +114,13 @@ def test_hr_cannot_edit_people_of_another_centre(hr, outsider, other_centre):
         services.worker_save(actor=hr, worker=outsider, data=data(other_centre))
 
 
-def test_only_a_network_admin_grants_network_admin(hr, network_admin, centre):
-    with pytest.raises(ValidationError) as exc:
-        services.worker_save(actor=hr, worker=None, data=data(centre, roles=(Role.NETWORK_ADMIN,)))
-    assert "roles" in exc.value.message_dict
-    worker = services.worker_save(actor=network_admin, worker=None, data=data(centre, roles=(Role.NETWORK_ADMIN,)))
+def test_only_a_superuser_grants_network_admin(hr, network_admin, centre):
+    for actor in (hr, network_admin):  # a role grants only roles strictly below its own
+        with pytest.raises(ValidationError) as exc:
+            services.worker_save(actor=actor, worker=None, data=data(centre, roles=(Role.NETWORK_ADMIN,)))
+        assert "roles" in exc.value.message_dict
+    root = factories.UserFactory(centre=None, is_superuser=True)
+    worker = services.worker_save(actor=root, worker=None, data=data(centre, roles=(Role.NETWORK_ADMIN,)))
     assert worker.is_network_admin
 
 

@@ -49,12 +49,18 @@ def test_birth_date_and_gender_come_from_the_number():
     assert id_number_gender(VALID_ID) == "female"  # 17th digit 2 is even
 
 
-@pytest.mark.parametrize("value", ["13812345678", "+86 138 1234 5678", "138-1234-5678"])
+@pytest.mark.parametrize(
+    "value",
+    ["13812345678", "+86 138 1234 5678", "138-1234-5678", "0086 13812345678", "+86-138-1234-5678",
+     "8613812345678", "(+86) 138 1234 5678", "１３８１２３４５６７８", "138\u00a01234\u30005678", " 138.1234.5678 "],
+)  # fmt: skip
 def test_mobile_numbers(value):
     assert validate_mobile(value) == "13812345678"
 
 
-@pytest.mark.parametrize("value", ["12812345678", "1381234567", "abc"])
+@pytest.mark.parametrize(
+    "value", ["12812345678", "1381234567", "abc", "+1 13812345678", "008613812345", "861381234567"]
+)
 def test_bad_mobile_numbers(value):
     with pytest.raises(ValidationError):
         validate_mobile(value)

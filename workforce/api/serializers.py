@@ -92,7 +92,7 @@ class RosterImportSerializer(serializers.ModelSerializer):
     class Meta:
         model = RosterImport
         fields = [
-            "id", "status", "original_name", "total", "processed", "created", "updated", "rejected",
+            "id", "status", "original_name", "total", "processed", "created", "updated", "unchanged", "rejected",
             "errors", "failure", "created_at", "started_at", "finished_at",
         ]  # fmt: skip
         read_only_fields = fields

@@ -41,7 +41,9 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
 
 class WorkerViewSet(viewsets.ReadOnlyModelViewSet):
     """People of the caller's centre (all centres for a network admin). HR, supervisors and
-    managers only. ID numbers and bank accounts are always masked here."""
+    managers only. ID numbers and bank accounts are always masked here. The list holds
+    current staff; `?status=left` or `?status=all` for people who have left (one person
+    by id is found either way)."""
 
     serializer_class = serializers.WorkerSerializer
     queryset = User.objects.none()
@@ -50,6 +52,11 @@ class WorkerViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.workers_visible_to(self.request.user)
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset  # a person by id, whether or not they have left
+        return super().filter_queryset(queryset)
 
 
 class RosterImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -36,7 +36,10 @@ class Command(BaseCommand):
         job = services.roster_import_run(job_id=job.pk) or job
         if job.failure:
             raise CommandError(job.failure)
-        self.stdout.write(f"{job.total} rows: {job.created} created, {job.updated} updated, {job.rejected} rejected")
+        self.stdout.write(
+            f"{job.total} rows: {job.created} created, {job.updated} updated, {job.unchanged} unchanged, "
+            f"{job.rejected} rejected"
+        )
         for error in job.errors:
             self.stdout.write(f"  row {error['row']}: {error['field']}: {error['reason']}")
 
