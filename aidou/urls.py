@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from aidou.health import healthz
 from certification import public_urls as certification_public
+from workforce import views as workforce_views
 
 api_v1 = [
     # Annotation first: its workbench routes (next, submit) are the most called of all, and
@@ -24,11 +25,7 @@ urlpatterns = [
     path("verify/", include(certification_public.verify)),
     path(".well-known/", include(certification_public.well_known)),
     path("api/v1/", include(api_v1)),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", workforce_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
