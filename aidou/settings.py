@@ -280,8 +280,10 @@ REST_FRAMEWORK = {
         "user": os.environ.get("THROTTLE_USER", "3000/minute"),
     },
     # Proxies in front of the web processes that append the caller's address to
-    # X-Forwarded-For (nginx: 1); throttles and aidou.auth_guard count that address.
-    "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else None,
+    # X-Forwarded-For (nginx: 1); throttles and aidou.auth_guard count that address. Never
+    # None: DRF would then believe a whole X-Forwarded-For the caller wrote, so a guesser
+    # could send a new "address" with every request.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES") or 0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "aidou.errors.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -48,7 +48,11 @@ def test_wrong_passwords_lock_the_account_at_this_address_with_growing_waits(db,
     refused = _login("wang", factories.PASSWORD)  # even the right password waits
     assert refused.status_code == 429
     assert refused["Retry-After"] == "30"
-    assert "Too many failed logins. Please wait 1 minute and try again." in refused.content.decode()
+    assert "登录失败次数过多，请等待 1 分钟后再试。" in refused.content.decode()  # Chinese first
+    english = Client(REMOTE_ADDR=ATTACKER, HTTP_ACCEPT_LANGUAGE="en").post(
+        reverse("login"), {"username": "wang", "password": "wrong"}
+    )
+    assert "Too many failed logins. Please wait 1 minute and try again." in english.content.decode()
     assert "_auth_user_id" not in refused.wsgi_request.session
 
     # The real person, somewhere else, is not held up.
@@ -71,6 +75,29 @@ def test_wrong_passwords_lock_the_account_at_this_address_with_growing_waits(db,
         "password: account and address for 30 s",
         "password: account and address for 60 s",
     ]
+
+
+def test_a_made_up_forwarded_for_address_does_not_escape_the_lock(db, centre, clock):
+    factories.UserFactory(username="zhao", centre=centre)
+    for n in range(7):
+        answer = Client(REMOTE_ADDR=ATTACKER, HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").post(
+            reverse("login"), {"username": "zhao", "password": "wrong"}
+        )
+    assert answer.status_code == 429
+
+
+def test_behind_a_proxy_the_forwarded_address_is_counted(db, centre, clock, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    factories.UserFactory(username="zhou", centre=centre)
+    proxy = "10.1.1.1"
+    for _ in range(6):
+        Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=f"1.2.3.4, {ATTACKER}").post(
+            reverse("login"), {"username": "zhou", "password": "wrong"}
+        )
+    refused = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=ATTACKER)
+    assert refused.post(reverse("login"), {"username": "zhou", "password": factories.PASSWORD}).status_code == 429
+    other = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=ELSEWHERE)
+    assert other.post(reverse("login"), {"username": "zhou", "password": factories.PASSWORD}).status_code == 302
 
 
 def test_the_mobile_number_and_the_username_share_one_budget(db, centre, clock):
