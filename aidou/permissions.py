@@ -12,7 +12,9 @@ a caller of the wrong kind gets a 403 before the view runs.
 """
 
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import BasePermission
+from rest_framework.throttling import AnonRateThrottle
 
 CLIENT = "client"
 STAFF = "staff"
@@ -46,4 +48,11 @@ class ServesPrincipal(BasePermission):
         if ANYONE in principals:
             return True
         kind = principal_kind(request.user)
-        return kind is not None and kind in principals
+        if kind is None:
+            # DRF checks permissions before throttles, so an anonymous call refused here
+            # would never meet the 'anon' budget: it is counted against it first.
+            throttle = AnonRateThrottle()
+            if not throttle.allow_request(request, view):
+                raise Throttled(wait=throttle.wait())
+            return False
+        return kind in principals

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "aidou.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -154,10 +155,23 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES: dict[str, dict]
 if CACHE_URL.startswith("redis"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The counters and locks against guessing passwords, tokens and keys (aidou.auth_guard)
+# must be the same in every web process: Redis when there is one, else files in var/
+# (written only when a credential is wrong or a person logs in, so files are cheap enough).
+CACHES["auth_guard"] = (
+    {**CACHES["default"], "KEY_PREFIX": "auth_guard"}
+    if CACHE_URL.startswith("redis")
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "auth_guard"),
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    }
+)
 
 # Language and time: Simplified Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
@@ -265,6 +279,11 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("THROTTLE_ANON", "60/minute"),
         "user": os.environ.get("THROTTLE_USER", "3000/minute"),
     },
+    # Proxies in front of the web processes that append the caller's address to
+    # X-Forwarded-For (nginx: 1); throttles and aidou.auth_guard count that address. Never
+    # None: DRF would then believe a whole X-Forwarded-For the caller wrote, so a guesser
+    # could send a new "address" with every request.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES") or 0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "aidou.errors.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

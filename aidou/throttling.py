@@ -29,7 +29,7 @@ class PrincipalRateThrottle(UserRateThrottle):
         now = self.timer()
         window = int(now // self.duration)
         self.wait_seconds = (window + 1) * self.duration - now
-        return _count_in_window(self.cache, f"{key}:{window}", self.duration + 1) <= self.num_requests
+        return count_in_window(self.cache, f"{key}:{window}", self.duration + 1) <= self.num_requests
 
     def wait(self):
         return max(self.wait_seconds, 1)
@@ -44,7 +44,7 @@ def person_throttle_allows(user) -> bool:
     return throttle.allow_key(throttle.cache_format % {"scope": throttle.scope, "ident": user.pk})
 
 
-def _count_in_window(cache, key: str, timeout: int) -> int:
+def count_in_window(cache, key: str, timeout: int) -> int:
     """Add one to the window's counter and return it; the counter expires with its window."""
     if cache is default_cache:  # DRF's throttles hold the proxy; the backend is behind it
         cache = caches[DEFAULT_CACHE_ALIAS]

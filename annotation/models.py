@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from aidou.fields import NameField
 from aidou.models import Job
 
 
@@ -30,7 +31,7 @@ def export_upload_to(instance, filename: str) -> str:
 class Organisation(models.Model):
     """A client company that sends images and takes labels back."""
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = NameField(_("name"), max_length=200, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -60,7 +61,7 @@ class ApiKey(models.Model):
     """A client's API key. Only a SHA-256 of the secret is kept; the key is shown once."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(_("name"), max_length=100)
+    name = NameField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=16, unique=True)
     key_hash = models.CharField(max_length=64, editable=False)
     created_by = models.ForeignKey(
@@ -101,7 +102,7 @@ class Project(models.Model):
         ARCHIVED = "archived", _("archived")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="projects")
-    name = models.CharField(_("name"), max_length=200)
+    name = NameField(_("name"), max_length=200)
     instructions = models.TextField(_("instructions"), blank=True)
     label_schema = models.JSONField(_("label schema"))
     overlap = models.PositiveSmallIntegerField(_("overlap"), default=1)
@@ -159,7 +160,7 @@ class Item(models.Model):
     # No index of its own (here and on the hot tables below): a composite index leads with
     # the column and serves its lookups, and every write would keep one more index.
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items", db_index=False)
-    file_name = models.CharField(_("file name"), max_length=255)
+    file_name = NameField(_("file name"), max_length=255)
     image = models.FileField(_("image"), upload_to=item_image_upload_to, max_length=200)
     thumbnail = models.FileField(_("thumbnail"), upload_to=item_thumbnail_upload_to, max_length=200)
     content_type = models.CharField(max_length=32)
@@ -300,7 +301,7 @@ class Batch(models.Model):
     centre = models.ForeignKey(
         "workforce.Centre", on_delete=models.PROTECT, related_name="batches", verbose_name=_("centre")
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = NameField(_("name"), max_length=200)
     priority = models.SmallIntegerField(_("priority"), default=0, help_text=_("Higher goes first."))
     due = models.DateField(_("due"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from aidou.fields import NameField
 from workforce.models import WorkUnit
 
 OCCUPATION_CODE = "4-04-05-05"
@@ -19,8 +20,8 @@ class Level(models.Model):
     """One of the five skill levels. `grade` 5 is the first level, 1 the highest."""
 
     grade = models.PositiveSmallIntegerField(_("grade"), unique=True)
-    name = models.CharField(_("name"), max_length=20)  # 五级
-    title = models.CharField(_("title"), max_length=20)  # 初级工
+    name = NameField(_("name"), max_length=20)  # 五级
+    title = NameField(_("title"), max_length=20)  # 初级工
 
     class Meta:
         ordering = ["-grade"]
@@ -38,7 +39,7 @@ class StandardVersion(models.Model):
 
     number = models.PositiveIntegerField(_("version"), unique=True)
     occupation_code = models.CharField(_("occupation code"), max_length=16, default=OCCUPATION_CODE)
-    occupation_name = models.CharField(_("occupation"), max_length=50, default="人工智能训练师")
+    occupation_name = NameField(_("occupation"), max_length=50, default="人工智能训练师")
     source_note = models.TextField(_("source"), blank=True)
     note = models.CharField(_("what changed"), max_length=300, blank=True)
     created_by = models.ForeignKey(
@@ -117,7 +118,7 @@ class Course(models.Model):
     """A training course a centre runs; its hours count toward `level` (or any level)."""
 
     centre = models.ForeignKey("workforce.Centre", on_delete=models.CASCADE, related_name="+")
-    title = models.CharField(_("title"), max_length=200)
+    title = NameField(_("title"), max_length=200)
     hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1)
     level = models.ForeignKey(
         Level, on_delete=models.PROTECT, null=True, blank=True, related_name="courses", verbose_name=_("for level")
@@ -306,7 +307,7 @@ class Certificate(models.Model):
     # What the QR code and /verify/<code>/ carry: random, so the pages cannot be walked.
     verify_code = models.CharField(max_length=24, unique=True)
     holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    holder_name = models.CharField(_("holder"), max_length=100)  # as printed on the day
+    holder_name = NameField(_("holder"), max_length=100)  # as printed on the day
     level = models.ForeignKey(Level, on_delete=models.PROTECT, related_name="certificates")
     centre = models.ForeignKey("workforce.Centre", on_delete=models.PROTECT, related_name="+")
     issuing_body = models.CharField(_("issuing body"), max_length=200)
@@ -387,7 +388,7 @@ class PracticalSet(models.Model):
     """The gold items a level's practical exam is done on (annotation's gold answers)."""
 
     level = models.OneToOneField(Level, on_delete=models.PROTECT, related_name="practical_set")
-    name = models.CharField(_("name"), max_length=200)
+    name = NameField(_("name"), max_length=200)
     items = models.JSONField(_("gold items"), default=list)  # annotation Item ids with a gold answer
     duration_minutes = models.PositiveSmallIntegerField(_("time allowed (minutes)"), default=60)
 

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import caches
 from django.db import connections
 from django.utils import translation
 from rest_framework.test import APIClient
@@ -16,6 +17,14 @@ def _eager_celery(request):
     celery_app.conf.task_always_eager = eager
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Throttle counters and login locks start at zero in every test (they live in a cache
+    the test database's rollback does not reach)."""
+    for alias in ("default", "auth_guard"):
+        caches[alias].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -279,7 +279,7 @@ def _api_views():
     yield from walk(get_resolver().url_patterns)
 
 
-SCHEMA_VIEWS = ("SpectacularAPIView", "SpectacularSwaggerView", "SpectacularRedocView")
+SCHEMA_VIEWS = ("SpectacularAPIView", "SpectacularSwaggerView", "SpectacularSwaggerSplitView", "SpectacularRedocView")
 
 
 def test_every_api_view_checks_the_callers_kind_and_parses_safely():

@@ -48,9 +48,29 @@ def page(browser, live_server):
     page = context.new_page()
     outside = []
     page.on("request", lambda r: None if r.url.startswith((live_server.url, "data:")) else outside.append(r.url))
+    violations = watch_csp(page)
     yield page
     context.close()
     assert outside == [], f"pages reached outside hosts: {outside}"
+    assert violations == [], f"pages broke the Content-Security-Policy (aidou.csp): {violations}"
+
+
+# Reported to the test from every page the context opens, whatever navigation happens.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.reportCspViolation([e.violatedDirective, e.blockedURI, e.sourceFile + ":" + e.lineNumber, location.pathname].join(" "));
+});
+"""
+
+
+def watch_csp(page) -> list[str]:
+    """The Content-Security-Policy violations of every page `page` shows, as they happen:
+    the `securitypolicyviolation` events, and Chromium's console lines for them."""
+    violations: list[str] = []
+    page.expose_function("reportCspViolation", lambda text: violations.append(text))
+    page.add_init_script(_REPORT_VIOLATIONS)
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    return violations
 
 
 def log_in(page, live_server, login: str):

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
+from aidou.fields import NameField
 from aidou.models import Job
 from aidou.sorting import PinyinSortKeyField
 
@@ -24,7 +25,7 @@ class Role(models.TextChoices):
 class Centre(models.Model):
     """A county digital-employment centre."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = NameField(_("name"), max_length=100, unique=True)
     county = models.CharField(_("county"), max_length=100)
     province = models.CharField(_("province"), max_length=100)
     address = models.CharField(_("address"), max_length=255, blank=True)
@@ -49,7 +50,7 @@ class User(AbstractUser):
     """Anyone who logs in. Roles are grants (a person may hold several); the home centre
     scopes what staff see. Chinese names are one string, so `name` replaces first/last."""
 
-    name = models.CharField(_("name"), max_length=100, blank=True)
+    name = NameField(_("name"), max_length=100, blank=True)
     name_sort = PinyinSortKeyField(source="name", person=True)  # lists sort people in pinyin order
     mobile = models.CharField(_("mobile"), max_length=11, unique=True, null=True, blank=True)
     centre = models.ForeignKey(
@@ -106,7 +107,7 @@ class RoleGrant(models.Model):
 
 class Team(models.Model):
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="teams", verbose_name=_("centre"))
-    name = models.CharField(_("name"), max_length=100)
+    name = NameField(_("name"), max_length=100)
     name_sort = PinyinSortKeyField(source="name")
     lead = models.ForeignKey(
         User,
@@ -167,7 +168,7 @@ class WorkerProfile(models.Model):
     id_number_encrypted = models.TextField(blank=True, editable=False)
     id_number_digest = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     id_number_masked = models.CharField(_("ID number"), max_length=18, blank=True, editable=False)
-    bank_name = models.CharField(_("bank"), max_length=100, blank=True)
+    bank_name = NameField(_("bank"), max_length=100, blank=True)
     bank_account_encrypted = models.TextField(blank=True, editable=False)
     bank_account_masked = models.CharField(_("bank account"), max_length=20, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -197,7 +198,7 @@ class RosterImport(Job):
 
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by"))
     file = models.FileField(_("file"), upload_to=roster_upload_to)
-    original_name = models.CharField(_("file name"), max_length=255)
+    original_name = NameField(_("file name"), max_length=255)
     initial_password_hash = models.CharField(max_length=128, blank=True, editable=False)
     created = models.PositiveIntegerField(_("created"), default=0)
     updated = models.PositiveIntegerField(_("updated"), default=0)
@@ -228,7 +229,7 @@ class ShiftType(models.Model):
     """A kind of shift a centre runs, e.g. 08:30–12:00. Same-day shifts only."""
 
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="shift_types", verbose_name=_("centre"))
-    name = models.CharField(_("name"), max_length=100)
+    name = NameField(_("name"), max_length=100)
     starts = models.TimeField(_("starts"))
     ends = models.TimeField(_("ends"))
     # Unpaid break inside the shift (a lunch hour), not counted as rostered time.
@@ -467,7 +468,7 @@ class CalendarDay(models.Model):
 
     date = models.DateField(_("date"), unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    name = models.CharField(_("name"), max_length=100)  # e.g. 春节 Spring Festival
+    name = NameField(_("name"), max_length=100)  # e.g. 春节 Spring Festival
     source = models.CharField(_("source"), max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -612,7 +613,7 @@ class PieceRate(models.Model):
 
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="piece_rates")
     project_id = models.PositiveIntegerField(_("project"))
-    project_name = models.CharField(_("project"), max_length=200)
+    project_name = NameField(_("project"), max_length=200)
     unit = models.CharField(_("unit"), max_length=16, choices=WorkUnit.choices)
     rate = models.DecimalField(_("yuan per unit"), max_digits=10, decimal_places=4)
     effective_from = models.DateTimeField(_("in force from"))
@@ -743,7 +744,7 @@ class Allowance(models.Model):
     worker = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="allowances")
     applies_to = models.CharField(_("for"), max_length=16, choices=AppliesTo.choices, default=AppliesTo.PERSON)
     code = models.CharField(_("code"), max_length=48)
-    label = models.CharField(_("name"), max_length=200)
+    label = NameField(_("name"), max_length=200)
     amount = models.DecimalField(_("yuan a month"), max_digits=10, decimal_places=2)
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("to"), null=True, blank=True)
@@ -918,7 +919,7 @@ class PayslipLine(models.Model):
     position = models.PositiveSmallIntegerField()
     code = models.CharField(max_length=32, choices=Code.choices)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    label = models.CharField(max_length=200)
+    label = NameField(max_length=200)
     quantity = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     rate = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)

@@ -4,6 +4,7 @@ service, render."""
 import csv
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -13,10 +14,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from aidou.auth_guard import PASSWORD, auth_guard_wait, client_address
 from aidou.errors import Conflict, PermissionDenied
 from workforce import policies, selectors, services
+from workforce.auth_backends import login_account, login_guard_account
 from workforce.forms import PasswordSetForm, RosterUploadForm, TeamForm, WorkerForm
 from workforce.models import Role
 from workforce.roster import HEADER_ALIASES
@@ -31,6 +35,31 @@ def _apply_errors(form, exc: ValidationError) -> None:
     for field, field_messages in exc.message_dict.items():
         for message in field_messages:
             form.add_error(field if field in form.fields else None, message)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page, answering 429 with Retry-After, and a sentence saying how long to
+    wait, while aidou.auth_guard holds this login and address (the backend refuses them too)."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        login = request.POST.get("username", "")
+        account = login_guard_account(login_account(login), login) if login.strip() else None
+        wait = account and auth_guard_wait(path=PASSWORD, account=account, address=client_address(request))
+        if not wait:
+            return super().post(request, *args, **kwargs)
+        minutes = max(1, -(-wait // 60))
+        refusal = ngettext(
+            "Too many failed logins. Please wait %(minutes)d minute and try again.",
+            "Too many failed logins. Please wait %(minutes)d minutes and try again.",
+            minutes,
+        ) % {"minutes": minutes}
+        # An unbound form: a bound one would check the password (the backend refuses it anyway).
+        form = self.get_form_class()(request, initial={"username": login})
+        response = self.render_to_response(self.get_context_data(form=form, refusal=refusal), status=429)
+        response["Retry-After"] = str(wait)
+        return response
 
 
 @login_required

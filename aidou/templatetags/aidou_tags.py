@@ -29,3 +29,23 @@ def panels(context, page: str):
         for panel, panel_context in panels_for(page, request)
     ]
     return mark_safe("".join(parts))  # noqa: S308 - each part is a rendered, escaped template
+
+
+@register.filter
+def pct(value) -> int:
+    """A percentage as a whole number from 0 to 100, for the `pct-N` / `ml-pct-N` classes
+    (static/css/aidou.css) that size bars without an inline style (the CSP allows none)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0
+    return 0 if number != number else max(0, min(100, round(number)))  # NaN is 0
+
+
+@register.filter
+def fraction_pct(value) -> int:
+    """A share from 0 to 1 as `pct` of it (the `share-N` classes)."""
+    try:
+        return pct(float(value) * 100)
+    except (TypeError, ValueError):
+        return 0

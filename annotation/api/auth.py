@@ -1,15 +1,18 @@
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 
+from aidou.auth_guard import API_KEY, auth_guard_failure, auth_guard_wait, client_address
 from annotation.principals import ApiKeyPrincipal
 from annotation.services.api_keys import KEY_PREFIX, api_key_authenticate
 
 
 class ApiKeyAuthentication(BaseAuthentication):
     """`Authorization: Token aidou_...`: a client organisation's key. Other tokens are left
-    to DRF's TokenAuthentication (staff scripts); a bad or revoked client key is a 401."""
+    to DRF's TokenAuthentication (staff scripts); a bad or revoked client key is a 401.
+    Within aidou.auth_guard's limits: a refused key counts against its prefix and the
+    caller's address, and a locked one is answered 429 before the key is looked at."""
 
     keyword = "Token"
 
@@ -20,8 +23,16 @@ class ApiKeyAuthentication(BaseAuthentication):
         key = header[1].decode("latin-1")
         if not key.startswith(KEY_PREFIX):
             return None
+        account = "key:" + key.split("_")[1] if key.count("_") >= 2 else None
+        address = client_address(request)
+        wait = auth_guard_wait(path=API_KEY, account=account, address=address)
+        if wait:
+            raise Throttled(wait=wait)
         api_key = api_key_authenticate(key)
         if api_key is None:
+            auth_guard_failure(
+                path=API_KEY, account=account, address=address, target_type="annotation.apikey", target_id=account or ""
+            )
             raise AuthenticationFailed(_("Invalid or revoked API key."))
         return ApiKeyPrincipal(api_key_id=api_key.pk, organisation_id=api_key.organisation_id), api_key
 

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.utils.encoders import JSONEncoder as DRFJSONEncoder
 
+from aidou.auth_guard import STAFF_TOKEN, auth_guard_wait, client_address
 from aidou.errors import DomainError
 from aidou.text import json_unstorable
 from aidou.throttling import person_throttle_allows
@@ -260,6 +261,8 @@ def _common_caller(request) -> User | None:
         keyword, _space, key = header.partition(" ")
         if keyword != "Token" or not key or " " in key or key.startswith(API_KEY_PREFIX):
             return None  # other schemes, client keys and malformed headers: DRF's answers
+        if auth_guard_wait(path=STAFF_TOKEN, account=None, address=client_address(request)):
+            return None  # DRF's authenticator answers 429
         user = user_by_token(key)
         if user is None or not user.is_active:
             return None

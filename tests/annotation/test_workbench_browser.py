@@ -208,7 +208,9 @@ def test_work_sent_back_opens_with_the_reviewers_reasons_and_the_old_shapes(page
     page.locator("#wb-stage").focus()
     page.wait_for_timeout(700)  # an Enter in the image's first 600 ms is taken for a double press
     page.keyboard.press("Enter")
-    page.wait_for_function(f"[null, {offer.assignment_id}].indexOf(aidouWorkbench.state().assignmentId) < 0")
+    # A function, not a bare expression: Playwright evaluates the latter with eval(), which
+    # the pages' Content-Security-Policy refuses (aidou.csp).
+    page.wait_for_function(f"() => [null, {offer.assignment_id}].indexOf(aidouWorkbench.state().assignmentId) < 0")
     assert not page.locator("#wb-rework").is_visible()
     assert Annotation.objects.filter(assignment_id=offer.assignment_id).count() == 2
     assert errors == []

@@ -1,10 +1,11 @@
 from django.db import connection
 from django.db.models.expressions import Col
 from django.utils.translation import gettext as _
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import TokenAuthentication, get_authorization_header
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 
+from aidou.auth_guard import STAFF_TOKEN, auth_guard_failure, auth_guard_wait, client_address
 from workforce.models import User
 
 # The user behind a staff token in one statement written out, its columns named in the
@@ -58,7 +59,23 @@ def user_by_token(key: str) -> User | None:
 
 
 class StaffTokenAuthentication(TokenAuthentication):
-    """DRF's `Authorization: Token <key>` for staff scripts and tools, with the same answers."""
+    """DRF's `Authorization: Token <key>` for staff scripts and tools, with the same answers,
+    within aidou.auth_guard's limits: a refused token counts against the caller's address,
+    and an address that has sent too many is answered 429 before its token is looked at."""
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        address = client_address(request)
+        wait = auth_guard_wait(path=STAFF_TOKEN, account=None, address=address)
+        if wait:
+            raise Throttled(wait=wait)
+        try:
+            return super().authenticate(request)
+        except AuthenticationFailed:
+            auth_guard_failure(path=STAFF_TOKEN, account=None, address=address, target_type="authtoken.token")
+            raise
 
     def authenticate_credentials(self, key):
         user = user_by_token(key)
