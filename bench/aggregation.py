@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from annotation.quality import aggregate_labels
 from annotation.quality.simulation import simulate_crowd
 from bench.common import ROOT, BenchError, Context, Row
 
@@ -68,6 +67,8 @@ def setup() -> list[str]:
 
 def measure(ctx: Context) -> list[Row]:
     items = QUICK_ITEMS if ctx.options.quick else ITEMS
+    from annotation.quality.aggregation import aggregate_labels  # SciPy: kept out of the bench server's processes
+
     data = simulate(items)
     began = time.perf_counter()
     consensus, _ = aggregate_labels(data["tasks"], data["workers"], data["labels"])

@@ -69,6 +69,7 @@ class Context:
     options: Options
     server: "Server"
     facts: list[str] = field(default_factory=list)  # words for the table's header line
+    worker: "Worker | None" = None  # the Celery worker, for benchmarks that run jobs
 
 
 # ---------------------------------------------------------------------------- server
@@ -295,3 +296,105 @@ def page_check(expected_results: int) -> Callable[[bytes], None]:
             raise BenchError(f"expected {expected_results} results, got {got}")
 
     return check
+
+
+# ---------------------------------------------------------------------------- worker
+
+
+class Worker:
+    """A real Celery worker (prefork, concurrency 2: the production shape's one worker);
+    on the file-system broker, the environment's CELERY_BROKER_FOLDER (the runner's own)
+    is emptied first, so no task left by an earlier run reaches it. A context manager
+    that always stops it."""
+
+    def __init__(self, env: dict[str, str], concurrency: int = 2, log_name: str = "celery.log"):
+        self.env = dict(env)
+        self.concurrency = concurrency
+        self.log_path = RESULTS_DIR / log_name
+        self.process: subprocess.Popen | None = None
+        folder = self.env.get("CELERY_BROKER_FOLDER")
+        if folder and self.env.get("CELERY_BROKER_URL", "filesystem://").startswith("filesystem://"):
+            for sub in ("queue", "processed", "control"):
+                (Path(folder) / sub).mkdir(parents=True, exist_ok=True)
+                for stale in (Path(folder) / sub).iterdir():
+                    stale.unlink()
+
+    def __enter__(self) -> "Worker":
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("w")
+        command = [
+            sys.executable, "-m", "celery", "-A", "aidou", "worker", "--loglevel=WARNING",
+            f"--concurrency={self.concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+# ---------------------------------------------------------------------------- memory
+
+
+def session_memory_mb(session_ids: list[int]) -> tuple[float, float, int]:
+    """RSS and PSS (MB) summed over every process in these sessions (the server's master
+    and workers, the Celery worker and its children), and how many processes. RSS counts
+    a page shared by several processes once in each; PSS divides it among them."""
+    rss = pss = 0
+    count = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            if int(fields[3]) not in session_ids:  # the 6th field: the session id
+                continue
+            with open(f"/proc/{entry.name}/smaps_rollup") as handle:
+                for line in handle:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+            count += 1
+        except (OSError, IndexError, ValueError):
+            continue  # it ended meanwhile
+    return rss / 1024, pss / 1024, count
+
+
+class MemoryPeak:
+    """Samples session_memory_mb every `every` seconds in a thread while open; keeps the
+    highest RSS sum (with the PSS and process count of that moment)."""
+
+    def __init__(self, session_ids: list[int], every: float = 0.1):
+        self.session_ids = session_ids
+        self.every = every
+        self.peak = (0.0, 0.0, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            sample = session_memory_mb(self.session_ids)
+            if sample[0] > self.peak[0]:
+                self.peak = sample
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> "MemoryPeak":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -26,13 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
     sys.path[0] = str(ROOT)  # run as a script: import `bench.x`, and let no bench/ module shadow the stdlib
 
-from bench.common import RESULTS_DIR, BenchError, Context, Options, Row, Server  # noqa: E402
+from bench.common import RESULTS_DIR, BenchError, Context, MemoryPeak, Options, Row, Server, Worker  # noqa: E402
 
 # Add a benchmark: write bench/<name>.py and list its name here.
 BENCHMARKS = [
     "workers_list",
     "items_list",
     "imports",
+    "import_usable",
     "exports",
     "labelling",
     "aggregation",
@@ -42,6 +43,8 @@ BENCHMARKS = [
 ]
 
 SERVER_WORKERS = 4
+# The benchmark during which the memory of web + worker is sampled for its row.
+MEMORY_DURING = "labelling"
 
 # Keys for the benchmark database only: fixed, so data made by one run decrypts in the next.
 _BENCH_FERNET_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"aidou-bench-field-key").digest()).decode()
@@ -54,6 +57,7 @@ def bench_environment() -> dict[str, str]:
     var_dir = Path(env.get("AIDOU_VAR_DIR", ROOT / "var"))
     env.setdefault("DATABASE_URL", f"sqlite:///{var_dir / 'bench.sqlite3'}")
     env.setdefault("MEDIA_ROOT", str(var_dir / "bench-media"))  # never the developer's media
+    env.setdefault("CELERY_BROKER_FOLDER", str(var_dir / "bench-broker"))  # nor their queue
     env.setdefault("DEBUG", "0")
     env.setdefault("SECRET_KEY", "bench-only-" + hashlib.sha256(b"aidou-bench-secret").hexdigest())
     env.setdefault("ALLOWED_HOSTS", "127.0.0.1")
@@ -92,6 +96,31 @@ def database_description() -> str:
         except ValueError:
             pass
     return f"{connection.vendor} {version} ({name})"
+
+
+def bare_django_mb(env: dict[str, str]) -> float:
+    """The RSS (MB) of a bare Python process that has loaded Django with our settings and
+    done nothing else: the floor under each of our processes."""
+    import subprocess
+
+    probe = (
+        "import django; django.setup()\n"
+        "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmRSS:')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[-1]) / 1024
+
+
+def memory_rows(env: dict[str, str], memory: MemoryPeak, facts: list[str]) -> list[Row]:
+    rss, pss, count = memory.peak
+    if not count:
+        raise BenchError("no server or worker process was sampled")
+    one = bare_django_mb(env)
+    facts.append(
+        f"memory during {MEMORY_DURING}: {count} processes (gunicorn master + {SERVER_WORKERS} workers, Celery "
+        f"worker + children), peak PSS {pss:,.0f} MB; bare = {count} x {one:.0f} MB (python + django.setup())"
+    )
+    return [Row(f"peak RSS web + worker during {MEMORY_DURING} (MB)", rss, one * count, 0)]
 
 
 def format_table(header: str, rows: list[Row]) -> str:
@@ -147,13 +176,18 @@ def main(argv: list[str] | None = None) -> int:
         for module in modules:
             facts += module.setup()
         connections.close_all()
-        print(f"bench: gunicorn ({SERVER_WORKERS} sync workers), {options.clients} clients ...", flush=True)
-        with Server(env, workers=SERVER_WORKERS) as server:
+        print(
+            f"bench: gunicorn ({SERVER_WORKERS} sync workers), Celery worker, {options.clients} clients ...", flush=True
+        )
+        with Server(env, workers=SERVER_WORKERS) as server, Worker(env) as worker:
             for name, module in zip(names, modules, strict=True):
                 print(f"bench: {name} ...", flush=True)
-                ctx = Context(options=options, server=server)
-                rows += module.measure(ctx)
+                ctx = Context(options=options, server=server, worker=worker)
+                with MemoryPeak([server.process.pid, worker.process.pid]) as memory:
+                    rows += module.measure(ctx)
                 facts += ctx.facts
+                if name == MEMORY_DURING:
+                    rows += memory_rows(env, memory, facts)
     except BenchError as exc:
         print(f"bench: FAILED: {exc}", file=sys.stderr)
         return 1

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 from aidou.errors import DomainError
 from annotation import practice
 from certification import dashboard, eligibility, exams, policies, selectors, services
-from certification.documents import certificate_pdf
 from certification.models import Application, Attempt, ExamSitting, Level, Question, StandardVersion
 
 
@@ -244,6 +243,8 @@ def exam_practical_image(request, attempt_id: int, item_id: int):
 @login_required
 def certificate_download(request, certificate_id: int):
     certificate = selectors.certificate_get(request.user, certificate_id)
+    from certification.documents import certificate_pdf  # fpdf2 and segno: 60 MB, loaded when a PDF is asked for
+
     response = HttpResponse(certificate_pdf(certificate), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="certificate-{certificate.number}.pdf"'
     return response

@@ -20,7 +20,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
 from aidou import archives
 from workforce.models import Education, EmploymentType, Gender, Role
@@ -180,6 +179,8 @@ def _read_xlsx(content: bytes) -> Iterator[Sequence]:
     except archives.ArchiveError as exc:
         raise RosterFileError(_("This is not a readable .xlsx file.")) from exc
     try:
+        from openpyxl import load_workbook  # 30 MB, loaded for a workbook only
+
         workbook = load_workbook(io.BytesIO(repacked), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as exc:
         raise RosterFileError(_("This is not a readable .xlsx file.")) from exc

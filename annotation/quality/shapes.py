@@ -7,10 +7,16 @@ shapes matched, were extra or were missed, so it can be shown to the person it s
 """
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import shapely
-from scipy.optimize import linear_sum_assignment
+
+if TYPE_CHECKING:
+    import shapely
+
+# Shapely and SciPy's optimiser (some 90 MB of a process together) are imported where a
+# polygon is scored or shapes are matched, not with this module: the web processes import
+# it for its constants and scoring of boxes, most never match (docs/decisions/0018).
 
 DEFAULT_IOU_THRESHOLD = 0.5
 DEFAULT_OKS_THRESHOLD = 0.5
@@ -68,7 +74,9 @@ def box_iou_matrix(a, b) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
-def _polygon(points) -> shapely.Geometry:
+def _polygon(points) -> "shapely.Geometry":
+    import shapely
+
     polygon = shapely.Polygon(points)
     # A self-crossing outline (a "bow tie") is repaired rather than scored as nothing.
     return polygon if polygon.is_valid else shapely.make_valid(polygon)
@@ -78,6 +86,8 @@ def polygon_iou_matrix(a: list, b: list) -> np.ndarray:
     """IoU of every polygon (a list of [x, y]) in `a` with every one in `b`."""
     if not a or not b:
         return np.zeros((len(a), len(b)))
+    import shapely
+
     pa = np.array([_polygon(p) for p in a], dtype=object)[:, None]
     pb = np.array([_polygon(p) for p in b], dtype=object)[None, :]
     inter = shapely.area(shapely.intersection(pa, pb))
@@ -110,6 +120,8 @@ def match_pairs(similarity: np.ndarray, threshold: float) -> list[tuple[int, int
     matching, so a weak pair can never displace a strong one."""
     if similarity.size == 0:
         return []
+    from scipy.optimize import linear_sum_assignment
+
     eligible = np.where(similarity >= threshold, similarity, 0.0)
     rows, cols = linear_sum_assignment(eligible, maximize=True)
     return [(i, j, float(similarity[i, j])) for i, j in zip(rows, cols, strict=True) if eligible[i, j] > 0]

@@ -40,7 +40,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
 
 from aidou import archives
 from aidou.errors import Conflict
@@ -59,6 +59,10 @@ log = logging.getLogger(__name__)
 # Pillow's own guard: over this it raises DecompressionBombError instead of allocating.
 Image.MAX_IMAGE_PIXELS = settings.IMPORT_MAX_PIXELS
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# Our three formats' plugins, imported by name: opening with `formats=` or saving WebP
+# would otherwise make Pillow import all of its ~40 plugins (Image.init()), 0.2 s and
+# several MB in every worker process that imports (docs/decisions/0018).
+_PLUGINS = (JpegImagePlugin, PngImagePlugin, WebPImagePlugin)
 # How JPEG and PNG files begin (a WebP file says WEBP at byte 8): what tells a damaged image
 # of ours from a file of another kind.
 _SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
@@ -77,6 +81,10 @@ _UPRIGHT = {
 _SHRINK_FIRST = frozenset({"RGB", "RGBA", "L", "LA", "CMYK"})
 NESTED_ARCHIVES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar")
 PROGRESS_EVERY_SECONDS = 1.0
+# Item rows are written this many at a time, or sooner once the oldest waiting row is
+# ROWS_EVERY_SECONDS old, so a client sees the first images while the rest still come.
+ROWS_PER_BATCH = 100
+ROWS_EVERY_SECONDS = 0.5
 
 
 class FileRejected(Exception):
@@ -286,19 +294,87 @@ def _run(job: ImportJob) -> None:
         prefill, dropped = parsed["prefill"], parsed.get("dropped", {})
     existing = dict(Item.objects.filter(project=project).values_list("sha256", "import_job_id"))
     progress = _Progress(job)
-    for unit in _units(job, progress):
-        if isinstance(unit, FileRejected):
-            progress.add("rejected", unit)
-            continue
+    rows = _Rows(job, existing, progress)
+    try:
+        for unit in _units(job, progress):
+            if isinstance(unit, FileRejected):
+                progress.add("rejected", unit)
+                continue
+            try:
+                outcome = _ingest(job, project, unit, existing, prefill, dropped, rows)
+            except FileRejected as exc:
+                exc.name = unit.name
+                progress.add("rejected", exc)
+            else:
+                if outcome is not None:
+                    progress.add(outcome)
+            rows.write_if_due()
+    except BaseException:
+        # The images stored so far keep their rows, so a retry counts them as accepted.
         try:
-            outcome, warning = _ingest(job, project, unit, existing, prefill, dropped)
-        except FileRejected as exc:
-            exc.name = unit.name
-            progress.add("rejected", exc)
-        else:
-            progress.add(outcome, warning=warning)
+            rows.write()
+        except Exception:
+            log.exception("import %s: could not write the rows of its stored images", job.pk)
+        raise
+    rows.write()
     progress.save(status=ImportJob.Status.SUCCEEDED, finished_at=timezone.now())
     import_staging_discard(job=job)
+
+
+class _Rows:
+    """Items whose files are stored and whose rows wait to be written in one INSERT: one
+    statement and one commit per batch instead of per image. Their outcomes reach the
+    progress only once written, so the job's counts never run ahead of the items a
+    client can list."""
+
+    def __init__(self, job: ImportJob, existing: dict, progress: _Progress):
+        self.job = job
+        self.existing = existing
+        self.progress = progress
+        self.waiting: list[tuple[Item, dict | None]] = []
+        self.digests: set[str] = set()
+        self.oldest = 0.0
+
+    def add(self, item: Item, warning: dict | None) -> None:
+        if not self.waiting:
+            self.oldest = time.monotonic()
+        self.waiting.append((item, warning))
+        self.digests.add(item.sha256)
+
+    def write_if_due(self) -> None:
+        if len(self.waiting) >= ROWS_PER_BATCH or (
+            self.waiting and time.monotonic() - self.oldest >= ROWS_EVERY_SECONDS
+        ):
+            self.write()
+
+    def write(self) -> None:
+        waiting, self.waiting, self.digests = self.waiting, [], set()
+        if not waiting:
+            return
+        try:
+            with transaction.atomic():
+                Item.objects.bulk_create([item for item, _ in waiting])
+        except IntegrityError:
+            # Another import added one of these images meanwhile: find which, row by row.
+            for item, warning in waiting:
+                self._write_one(item, warning)
+            return
+        for item, warning in waiting:
+            self.existing[item.sha256] = self.job.pk
+            self.progress.add("accepted", warning=warning)
+
+    def _write_one(self, item: Item, warning: dict | None) -> None:
+        try:
+            with transaction.atomic():
+                item.save()
+        except IntegrityError:
+            item.image.delete(save=False)
+            item.thumbnail.delete(save=False)
+            self.existing[item.sha256] = None
+            self.progress.add("duplicates")
+            return
+        self.existing[item.sha256] = self.job.pk
+        self.progress.add("accepted", warning=warning)
 
 
 def _units(job: ImportJob, progress: _Progress) -> Iterator[Unit | FileRejected]:
@@ -386,10 +462,17 @@ def _unsafe_entry(info: zipfile.ZipInfo) -> FileRejected | None:
     return None
 
 
-def _decode(data: bytes) -> tuple[Image.Image, str, int]:
-    """Open and fully decode an image; return it (as stored: not turned upright), its
-    format and its EXIF orientation (1 when upright or unknown). Only our three formats'
-    decoders are tried, and none of them is given more than the pixel limit."""
+def _decode(data: bytes) -> tuple[Image.Image, tuple[int, int], str, int]:
+    """Open and decode every byte of an image; return it (as stored: not turned upright),
+    its size in the file, its format and its EXIF orientation (1 when upright or unknown).
+    Only our three formats' decoders are tried, and none of them is given more than the
+    pixel limit.
+
+    A JPEG is decoded in draft mode, at the largest scale of 1/2, 1/4 or 1/8 that is still
+    no smaller than its thumbnail: libjpeg then computes fewer pixels (a scaled inverse
+    DCT) but still reads and entropy-decodes every coefficient of every block, so a
+    truncated or damaged file fails here exactly as in a full-size decode
+    (tests/annotation/test_import_verification.py; docs/decisions/0018)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -401,9 +484,12 @@ def _decode(data: bytes) -> tuple[Image.Image, str, int]:
                     code="too_many_pixels",
                 )
             image_format = image.format or ""
+            size = image.size
+            if image_format == "JPEG":
+                image.draft(None, _thumbnail_size(size))
             image.load()  # a truncated file fails here
             orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
-            return image, image_format, int(orientation) if orientation in _UPRIGHT else 1
+            return image, size, image_format, int(orientation) if orientation in _UPRIGHT else 1
     except FileRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -418,6 +504,13 @@ def _decode(data: bytes) -> tuple[Image.Image, str, int]:
         raise FileRejected(_("Not a readable image."), code="invalid_image") from None
     except (OSError, ValueError, SyntaxError, EOFError, TypeError, struct.error):
         raise FileRejected(_("Not a readable image."), code="invalid_image") from None
+
+
+def _thumbnail_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The size Image.thumbnail gives an image of `size` (before turning it upright)."""
+    width, height = size
+    scale = min(settings.THUMBNAIL_SIZE / width, settings.THUMBNAIL_SIZE / height, 1.0)
+    return max(1, int(width * scale)), max(1, int(height * scale))
 
 
 def _thumbnail(image: Image.Image, orientation: int) -> bytes:
@@ -457,13 +550,16 @@ def _fitted_prefill(annotation, project: Project, width: int, height: int) -> tu
     return None, dropped  # the pre-annotation as a whole does not fit (not an object, too many shapes)
 
 
-def _ingest(job, project, unit: Unit, existing: dict, prefill: dict, dropped: dict) -> tuple[str, dict | None]:
-    """Add one image; return its outcome and the warning about its pre-annotation, if any."""
+def _ingest(job, project, unit: Unit, existing: dict, prefill: dict, dropped: dict, rows: _Rows) -> str | None:
+    """Store one image's files and hand its row to `rows`; return the outcome of an image
+    already in the project, or None (`rows` tells the outcome once the row is written)."""
     digest = hashlib.sha256(unit.data).hexdigest()
+    if digest in rows.digests:
+        rows.write()  # the same image twice in one import: its first row decides
     if digest in existing:
-        return ("accepted" if existing[digest] == job.pk else "duplicates"), None
-    image, image_format, orientation = _decode(unit.data)
-    width, height = image.size if orientation < 5 else image.size[::-1]  # 5 to 8 turn it a quarter
+        return "accepted" if existing[digest] == job.pk else "duplicates"
+    image, size, image_format, orientation = _decode(unit.data)
+    width, height = size if orientation < 5 else size[::-1]  # 5 to 8 turn it a quarter
     base = clean_file_name(unit.name)
     problems: dict[str, dict] = {}
     first = dropped.get(unit.name) or dropped.get(base)
@@ -489,17 +585,8 @@ def _ingest(job, project, unit: Unit, existing: dict, prefill: dict, dropped: di
     )
     item.image.save(f"image{suffix}", ContentFile(unit.data), save=False)
     item.thumbnail.save("thumb.webp", ContentFile(thumbnail), save=False)
-    try:
-        with transaction.atomic():
-            item.save()
-    except IntegrityError:
-        # Another import added the same image a moment ago.
-        item.image.delete(save=False)
-        item.thumbnail.delete(save=False)
-        existing[digest] = None
-        return "duplicates", None
-    existing[digest] = job.pk
-    return "accepted", _warning(unit.name, problems.get(unit.name))
+    rows.add(item, _warning(unit.name, problems.get(unit.name)))
+    return None
 
 
 def _warning(name: str, problem: dict | None) -> dict | None:

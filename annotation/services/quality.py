@@ -19,6 +19,7 @@ an item they shared with colleagues (their mean shape F1 with them). Flags:
 import logging
 import statistics
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -35,9 +36,14 @@ from annotation.models import (
     QualitySnapshot,
     Review,
 )
-from annotation.quality.assessment import Assessment, Work, assess_project
 from annotation.quality.scores import wilson_interval
 from annotation.selectors import ACCEPTED_REVIEWS, outcome_rates, outcome_totals, review_gold_outcomes
+
+if TYPE_CHECKING:
+    from annotation.quality.assessment import Assessment, Work
+
+# The assessment (NumPy, SciPy's sparse matrices: some 30 MB) is imported by the job that
+# runs it, not by every web process that loads the quality API (docs/decisions/0018).
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +108,8 @@ class _Progress:
 
 
 def _run(job: QualityJob) -> None:
+    from annotation.quality.assessment import assess_project
+
     project = job.project
     works = list(_accepted_work(project))
     progress = _Progress(job, len({work.item_id for work in works}))
@@ -130,9 +138,11 @@ def _run(job: QualityJob) -> None:
         )
 
 
-def _accepted_work(project: Project) -> Iterator[Work]:
+def _accepted_work(project: Project) -> Iterator["Work"]:
     """Every item's current accepted work, as its labels stand: a reviewer's fix replaces
     what was drawn. Two queries, streamed."""
+    from annotation.quality.assessment import Work
+
     fixes = {
         annotation_id: (shapes or [], image_class)
         for annotation_id, shapes, image_class in Review.objects.filter(
@@ -153,7 +163,7 @@ def _accepted_work(project: Project) -> Iterator[Work]:
         yield Work(annotation_id, item_id, annotator_id, batch_id, shapes, image_class, active_ms)
 
 
-def _write_consensus(job: QualityJob, project: Project, assessment: Assessment, now) -> None:
+def _write_consensus(job: QualityJob, project: Project, assessment: "Assessment", now) -> None:
     ItemConsensus.objects.filter(item__project=project).delete()
     ItemConsensus.objects.bulk_create(
         (
@@ -173,7 +183,7 @@ def _write_consensus(job: QualityJob, project: Project, assessment: Assessment, 
     )
 
 
-def _snapshots(job: QualityJob, assessment: Assessment, outcomes: dict[int, dict], now) -> list[QualitySnapshot]:
+def _snapshots(job: QualityJob, assessment: "Assessment", outcomes: dict[int, dict], now) -> list[QualitySnapshot]:
     recent = dict(AnnotatorQuality.objects.filter(project=job.project).values_list("annotator_id", "recent"))
     people = set(outcomes) | set(assessment.annotators)
     medians = [f.median_seconds for f in assessment.annotators.values() if f.median_seconds and f.items]
@@ -247,7 +257,7 @@ def _confusion(cells: dict[tuple[str, str], int]) -> dict:
     return {"labels": labels, "matrix": matrix}
 
 
-def _summary(project: Project, assessment: Assessment, snapshots: list[QualitySnapshot]) -> dict:
+def _summary(project: Project, assessment: "Assessment", snapshots: list[QualitySnapshot]) -> dict:
     reviewed = {
         row["annotation__assignment__batch_id"]: row
         for row in Review.objects.filter(item__project=project)

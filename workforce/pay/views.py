@@ -20,7 +20,7 @@ from aidou.errors import DomainError
 from workforce import policies
 from workforce import selectors as people_selectors
 from workforce.models import PayPeriod, Payslip, User
-from workforce.pay import documents, selectors, services
+from workforce.pay import selectors, services
 
 
 def _require(allowed: bool) -> None:
@@ -243,6 +243,8 @@ def payslip_detail(request, payslip_id: int):
 @login_required
 def payslip_pdf(request, payslip_id: int):
     payslip = selectors.payslip_get(request.user, payslip_id)
+    from workforce.pay import documents  # fpdf2: 57 MB, loaded when a PDF is asked for
+
     response = HttpResponse(documents.payslip_pdf(payslip), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="payslip-{payslip.period.month:%Y-%m}-{payslip.pk}.pdf"'
     response["Cache-Control"] = "private, no-store"
