@@ -109,6 +109,10 @@ def _attempts_used_up_sentence(attempts: int) -> str:
     ) % {"n": attempts}
 
 
+# Jobs whose staged input one sweep removes, at most (the rest wait for the next sweep).
+DISCARD_PER_SWEEP = 200
+
+
 @dataclass
 class SweepResult:
     requeued: int = 0
@@ -185,12 +189,19 @@ def _kind_sweep(kind: JobKind[Any], now: dt.datetime, result: SweepResult) -> No
     if again or failed_ids:
         log.warning("jobs sweep: %s requeued %s, failed %s", kind.name, again, failed_ids)
     if failed_ids and kind.failed is not None:
-        for job in manager.select_related(*kind.related).filter(pk__in=failed_ids, status=Job.Status.FAILED):
+        # Only the jobs this sweep failed (not one that beat again and failed some other way).
+        given_up_now = manager.select_related(*kind.related).filter(
+            pk__in=failed_ids, status=Job.Status.FAILED, finished_at=now
+        )
+        for job in given_up_now:
             kind.failed(job)
     if kind.discard is not None and kind.staged is not None:
         kept_until = now - dt.timedelta(seconds=settings.JOB_FAILED_KEEP_SECONDS)
         # A succeeded job here died between its last write and its clean-up.
         ended = Q(status=Job.Status.SUCCEEDED) | Q(status=Job.Status.FAILED, finished_at__lt=kept_until)
-        for job in manager.select_related(*kind.related).filter(kind.staged).filter(ended):
+        # Bounded per sweep: the first sweep after an upgrade finds every older import.
+        for job in (
+            manager.select_related(*kind.related).filter(kind.staged).filter(ended).order_by("pk")[:DISCARD_PER_SWEEP]
+        ):
             kind.discard(job)
             result.discarded += 1
