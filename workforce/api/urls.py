@@ -10,5 +10,6 @@ router.register("workers", views.WorkerViewSet, basename="worker")
 router.register("roster-imports", views.RosterImportViewSet, basename="roster-import")
 router.register("payslips", pay.PayslipViewSet, basename="payslip")
 router.register("payroll/runs", pay.PayrollRunViewSet, basename="payroll-run")
+router.register("earnings", pay.EarningsViewSet, basename="earning")
 
 urlpatterns = [path("me/", views.MeView.as_view(), name="me"), *router.urls]

@@ -6,16 +6,19 @@ import dataclasses
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Collection
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import DecimalField, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import DecimalField, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from workforce import policies
 from workforce.models import (
@@ -33,10 +36,12 @@ from workforce.models import (
     Payslip,
     PayslipLine,
     PayTerms,
+    PieceRate,
     QualityTier,
     Shift,
     TaxDeduction,
     User,
+    WorkUnit,
 )
 from workforce.pay import payroll
 from workforce.pay.legal import LegalFigures, legal_figures_for
@@ -398,3 +403,184 @@ def payroll_inputs(period: PayPeriod) -> RunInputs:
     return RunInputs(
         period=payroll.PeriodInput(month=month, day_kinds=kinds), figures=figures, workers=workers, legal=legal
     )
+
+
+# --- Piece rates and earnings (decision 0015) ----------------------------------------------
+
+
+def piece_rates_in_force(
+    *, centre_id: int, project_ids: Collection[int], at: dt.datetime | None = None, units: Collection[str] | None = None
+) -> dict[int, dict[str, Decimal]]:
+    """{project id: {unit: yuan}} of the rates in force at `at` (now) at the centre: per unit,
+    the newest row that started by then. One indexed query (rates change rarely: a few rows
+    per project and unit)."""
+    if not project_ids:
+        return {}
+    rows = PieceRate.objects.filter(
+        centre_id=centre_id, project_id__in=list(project_ids), effective_from__lte=at or timezone.now()
+    )
+    if units is not None:
+        rows = rows.filter(unit__in=list(units))
+    found: dict[int, dict[str, Decimal]] = {}
+    for project_id, unit, value in rows.order_by("project_id", "unit", "effective_from").values_list(
+        "project_id", "unit", "rate"
+    ):
+        found.setdefault(project_id, {})[unit] = value  # ascending: the newest wins
+    return found
+
+
+def piece_rates_of_centre(centre_id: int) -> QuerySet[PieceRate]:
+    """Every rate row of the centre, newest first per project and unit (the rates page's history)."""
+    return PieceRate.objects.filter(centre_id=centre_id).select_related("set_by").order_by(
+        "project_id", "unit", "-effective_from"
+    )
+
+
+def amount_text(value: Decimal) -> str:
+    """An exact ledger amount as people read it: to the fen when it is a whole number of
+    fen (24.96), else with all four places (0.0125)."""
+    fen = value.quantize(Decimal("0.01"))
+    return f"{fen:f}" if fen == value else f"{value.quantize(Decimal('0.0001')):f}"
+
+
+def ledger_explanation(*, unit: str, quantity: int, rate_value: Decimal, amount: Decimal) -> str:
+    """'312 boxes × 0.0800 = 24.96' in the current language."""
+    label = WorkUnit(unit).label if unit in WorkUnit.values else unit
+    return _("%(quantity)s %(unit)s × %(rate)s = %(amount)s") % {
+        "quantity": quantity,
+        "unit": UNIT_PLURALS.get(unit, label) if abs(quantity) != 1 else label,
+        "rate": f"{rate_value:.4f}",
+        "amount": amount_text(amount),
+    }
+
+
+# How many of a unit, when more than one ("312 boxes").
+UNIT_PLURALS = {
+    WorkUnit.ITEM: gettext_lazy("accepted images"),
+    WorkUnit.BOX: gettext_lazy("boxes"),
+    WorkUnit.POLYGON: gettext_lazy("polygons"),
+    WorkUnit.KEYPOINTS: gettext_lazy("key-point sets"),
+    WorkUnit.CLASS: gettext_lazy("image classes"),
+    WorkUnit.REVIEW: gettext_lazy("reviews done"),
+}
+
+
+@dataclasses.dataclass
+class EarningsRow:
+    """The person's lines of one project, unit and rate, summed (today's and the month's)."""
+
+    project_id: int | None
+    project_name: str
+    unit: str
+    rate: Decimal
+    quantity: int
+    amount: Decimal
+    today_quantity: int
+    today_amount: Decimal
+
+    @property
+    def explanation(self) -> str:
+        return ledger_explanation(unit=self.unit, quantity=self.quantity, rate_value=self.rate, amount=self.amount)
+
+    @property
+    def today_explanation(self) -> str:
+        return ledger_explanation(
+            unit=self.unit, quantity=self.today_quantity, rate_value=self.rate, amount=self.today_amount
+        )
+
+
+@dataclasses.dataclass
+class Earnings:
+    month: dt.date
+    rows: list[EarningsRow]
+    reversals: list[LedgerLine]
+    today_total: Decimal
+    month_total: Decimal
+
+    @property
+    def today_rows(self) -> list[EarningsRow]:
+        return [row for row in self.rows if row.today_quantity]
+
+
+def earnings_of(worker: User, *, now: dt.datetime | None = None) -> Earnings:
+    """The person's earnings this month and today (the centre's time zone), as the ledger
+    has them before the month's quality multiplier: one aggregate over this month's lines
+    grouped by project, unit and rate (a range of the index `ledger_worker_time`),
+    and, only when the month has reversals, one more query for them with their reasons."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    local = (now or timezone.now()).astimezone(zone)
+    month = local.date().replace(day=1)
+    month_start, month_stop = month_bounds(month)
+    today_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = Q(accepted_at__gte=today_start)
+    project_name = (
+        PieceRate.objects.filter(centre_id=OuterRef("centre_id"), project_id=OuterRef("project_id"))
+        .order_by("-effective_from")
+        .values("project_name")[:1]
+    )
+    grouped = (
+        LedgerLine.objects.filter(worker=worker, accepted_at__gte=month_start, accepted_at__lt=month_stop)
+        .values("centre_id", "project_id", "unit", "rate", "kind")
+        .annotate(
+            month_quantity=Sum("quantity"),
+            month_amount=Sum("amount"),
+            today_quantity=Sum("quantity", filter=today, default=0),
+            today_amount=Sum("amount", filter=today, default=ZERO),
+            project_name=Subquery(project_name),
+        )
+        .order_by("project_id", "unit", "rate", "kind")
+    )
+    rows: list[EarningsRow] = []
+    has_reversals = False
+    today_total = month_total = ZERO
+    for group in grouped:
+        amount, today_amount = Decimal(group["month_amount"]), Decimal(group["today_amount"])
+        month_total += amount
+        today_total += today_amount
+        if group["kind"] == LedgerLine.Kind.REVERSAL:
+            has_reversals = True
+            continue
+        rows.append(
+            EarningsRow(
+                project_id=group["project_id"],
+                project_name=group["project_name"] or "",
+                unit=group["unit"],
+                rate=Decimal(group["rate"]),
+                quantity=group["month_quantity"],
+                amount=amount,
+                today_quantity=group["today_quantity"],
+                today_amount=today_amount,
+            )
+        )
+    reversals = []
+    if has_reversals:
+        reversals = list(
+            LedgerLine.objects.filter(
+                worker=worker, kind=LedgerLine.Kind.REVERSAL, accepted_at__gte=month_start, accepted_at__lt=month_stop
+            ).order_by("-accepted_at", "-id")
+        )
+    return Earnings(
+        month=month, rows=rows, reversals=reversals, today_total=today_total, month_total=month_total
+    )
+
+
+def ledger_lines_of(worker: User, *, start: dt.date, end: dt.date) -> QuerySet[LedgerLine]:
+    """The person's own ledger lines accepted on the days `start` to `end` (inclusive, the
+    centre's time zone), newest first: the earnings API (one indexed range)."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return LedgerLine.objects.filter(worker=worker, accepted_at__gte=since, accepted_at__lt=until).order_by(
+        "-accepted_at", "-id"
+    )
+
+
+def ledger_lines_of_centre(actor: User, *, worker_id: int | None = None) -> QuerySet[LedgerLine]:
+    """Earning lines of the actor's centre for a supervisor's audit (newest first); none
+    for anyone who may not take lines back."""
+    if not policies.can_reverse_ledger(actor, actor.centre_id):
+        return LedgerLine.objects.none()
+    lines = LedgerLine.objects.filter(centre_id=actor.centre_id).select_related("worker", "reversal")
+    if worker_id is not None:
+        lines = lines.filter(worker_id=worker_id)
+    return lines.order_by("-accepted_at", "-id")
