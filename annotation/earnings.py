@@ -22,7 +22,7 @@ def annotation_units(shapes: list | None, image_class: str | None) -> dict[str, 
     key-point set, and one image class when it has one."""
     units = {WorkUnit.ITEM.value: 1}
     for shape in shapes or []:
-        unit = SHAPE_UNITS.get(shape.get("type")) if isinstance(shape, dict) else None
+        unit = SHAPE_UNITS.get(str(shape.get("type"))) if isinstance(shape, dict) else None
         if unit is not None:
             units[unit.value] = units.get(unit.value, 0) + 1
     if image_class not in (None, ""):
@@ -78,6 +78,11 @@ def review_earned(
         project_id=project_id,
         review_id=review_id,
         done_at=done_at,
-        description={"project": project_name, "item": item_id, "file_name": file_name, "how": "review",
-                     "decision": decision},  # fmt: skip
+        description={
+            "project": project_name,
+            "item": item_id,
+            "file_name": file_name,
+            "how": "review",
+            "decision": decision,
+        },  # fmt: skip
     )

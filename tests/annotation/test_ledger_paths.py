@@ -38,9 +38,7 @@ def paid(project, supervisor, centre):
 
 
 def lines_of(person) -> list[tuple]:
-    return sorted(
-        LedgerLine.objects.filter(worker=person).values_list("source", "unit", "quantity", "amount", "kind")
-    )
+    return sorted(LedgerLine.objects.filter(worker=person).values_list("source", "unit", "quantity", "amount", "kind"))
 
 
 ANNOTATION_LINES = [("box", 3, D("0.2400")), ("class", 1, D("0.0500")), ("item", 1, D("0.1000"))]

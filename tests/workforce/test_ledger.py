@@ -12,7 +12,7 @@ from django.utils import timezone
 from aidou.errors import Conflict, DomainError, NotFound, PermissionDenied
 from aidou.models import AuditLog
 from tests import factories
-from tests.workforce.pay_fixtures import TZ, at, payslip_of, pay_centre, run_payroll  # noqa: F401
+from tests.workforce.pay_fixtures import TZ, at, pay_centre, payslip_of, run_payroll  # noqa: F401
 from workforce.models import CalendarDay, LedgerLine, PieceRate, Role, Roster, Shift, ShiftType
 from workforce.pay import selectors, services
 
@@ -59,9 +59,7 @@ def test_a_bad_rate_is_refused_and_nothing_is_written(supervisor, centre, bad):
 
 
 @pytest.mark.django_db
-def test_rates_are_for_the_centres_supervisors_and_never_start_in_the_past(
-    supervisor, annotator, centre, other_centre
-):
+def test_rates_are_for_the_centres_supervisors_and_never_start_in_the_past(supervisor, annotator, centre, other_centre):
     other = factories.UserFactory(username="other_sup", centre=other_centre, roles=[Role.SUPERVISOR])
     for actor in (annotator, other):
         with pytest.raises(PermissionDenied):
@@ -165,9 +163,7 @@ def test_each_time_class(supervisor, annotator, centre):
 
 
 @pytest.mark.django_db
-def test_earnings_today_and_this_month_explained_in_one_query(
-    supervisor, annotator, centre, django_assert_num_queries
-):
+def test_earnings_today_and_this_month_explained_in_one_query(supervisor, annotator, centre, django_assert_num_queries):
     rates(supervisor, centre, box="0.0800", item="0.0125")
     PieceRate.objects.update(effective_from=dt.datetime(2026, 1, 1, tzinfo=TZ))
     now = at(dt.date(2026, 12, 7), 15)
@@ -204,7 +200,14 @@ def test_earnings_show_a_reversal_and_its_reason(supervisor, annotator, centre, 
     [(99, "1.10", "27.46"), (96, "1.00", "24.96"), (92, "0.95", "23.71"), (50, "0.90", "22.46")],
 )
 def test_ledger_lines_are_paid_by_the_run_at_each_tier(
-    pay_centre, hr, supervisor, annotator, good, multiplier, piece, monkeypatch  # noqa: F811
+    pay_centre,  # noqa: F811
+    hr,
+    supervisor,
+    annotator,
+    good,
+    multiplier,
+    piece,
+    monkeypatch,  # noqa: F811
 ):
     """312 boxes × 0.0800 = 24.96; × 1.10 = 27.456 → 27.46; × 0.95 = 23.712 → 23.71; × 0.90 = 22.464 → 22.46."""
     from workforce import work_figures

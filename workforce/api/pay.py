@@ -134,7 +134,7 @@ class EarningLineSerializer(serializers.ModelSerializer):
     rate = serializers.DecimalField(max_digits=10, decimal_places=4, read_only=True)
     amount = serializers.DecimalField(max_digits=14, decimal_places=4, read_only=True)
     explanation = serializers.SerializerMethodField()
-    reverses = serializers.PrimaryKeyRelatedField(read_only=True)
+    reverses = serializers.IntegerField(source="reverses_id", allow_null=True, read_only=True)
 
     class Meta:
         model = LedgerLine
@@ -148,9 +148,7 @@ class EarningLineSerializer(serializers.ModelSerializer):
         return str((line.description or {}).get("project", ""))
 
     def get_explanation(self, line) -> str:
-        return selectors.ledger_explanation(
-            unit=line.unit, quantity=line.quantity, rate_value=line.rate, amount=line.amount
-        )
+        return selectors.line_explanation(line)
 
 
 class EarningsQuerySerializer(serializers.Serializer):

@@ -18,7 +18,7 @@ from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext
 
 from workforce import policies
 from workforce.models import (
@@ -429,10 +429,27 @@ def piece_rates_in_force(
     return found
 
 
+def piece_rates_shown(*, centre_id: int | None, project_ids: Collection[int]) -> dict[int, list[tuple[str, Decimal]]]:
+    """{project id: [(unit's name, yuan), ...]} in force now, in the units' order: what an
+    annotator sees before taking work (one query)."""
+    if centre_id is None:
+        return {}
+    order = list(WorkUnit.values)
+    return {
+        project_id: [
+            (str(WorkUnit(unit).label), value)
+            for unit, value in sorted(by_unit.items(), key=lambda kv: order.index(kv[0]))
+        ]
+        for project_id, by_unit in piece_rates_in_force(centre_id=centre_id, project_ids=project_ids).items()
+    }
+
+
 def piece_rates_of_centre(centre_id: int) -> QuerySet[PieceRate]:
     """Every rate row of the centre, newest first per project and unit (the rates page's history)."""
-    return PieceRate.objects.filter(centre_id=centre_id).select_related("set_by").order_by(
-        "project_id", "unit", "-effective_from"
+    return (
+        PieceRate.objects.filter(centre_id=centre_id)
+        .select_related("set_by")
+        .order_by("project_id", "unit", "-effective_from")
     )
 
 
@@ -443,26 +460,37 @@ def amount_text(value: Decimal) -> str:
     return f"{fen:f}" if fen == value else f"{value.quantize(Decimal('0.0001')):f}"
 
 
+def unit_count(unit: str, quantity: int) -> str:
+    """'312 boxes', '1 accepted image' in the current language."""
+    n = abs(quantity)
+    if unit == WorkUnit.ITEM:
+        text = ngettext("%(n)s accepted image", "%(n)s accepted images", n)
+    elif unit == WorkUnit.BOX:
+        text = ngettext("%(n)s box", "%(n)s boxes", n)
+    elif unit == WorkUnit.POLYGON:
+        text = ngettext("%(n)s polygon", "%(n)s polygons", n)
+    elif unit == WorkUnit.KEYPOINTS:
+        text = ngettext("%(n)s key-point set", "%(n)s key-point sets", n)
+    elif unit == WorkUnit.CLASS:
+        text = ngettext("%(n)s image class", "%(n)s image classes", n)
+    elif unit == WorkUnit.REVIEW:
+        text = ngettext("%(n)s review done", "%(n)s reviews done", n)
+    else:
+        text = "%(n)s " + unit
+    return text % {"n": quantity}
+
+
 def ledger_explanation(*, unit: str, quantity: int, rate_value: Decimal, amount: Decimal) -> str:
     """'312 boxes × 0.0800 = 24.96' in the current language."""
-    label = WorkUnit(unit).label if unit in WorkUnit.values else unit
-    return _("%(quantity)s %(unit)s × %(rate)s = %(amount)s") % {
-        "quantity": quantity,
-        "unit": UNIT_PLURALS.get(unit, label) if abs(quantity) != 1 else label,
+    return _("%(count)s × %(rate)s = %(amount)s") % {
+        "count": unit_count(unit, quantity),
         "rate": f"{rate_value:.4f}",
         "amount": amount_text(amount),
     }
 
 
-# How many of a unit, when more than one ("312 boxes").
-UNIT_PLURALS = {
-    WorkUnit.ITEM: gettext_lazy("accepted images"),
-    WorkUnit.BOX: gettext_lazy("boxes"),
-    WorkUnit.POLYGON: gettext_lazy("polygons"),
-    WorkUnit.KEYPOINTS: gettext_lazy("key-point sets"),
-    WorkUnit.CLASS: gettext_lazy("image classes"),
-    WorkUnit.REVIEW: gettext_lazy("reviews done"),
-}
+def line_explanation(line: LedgerLine) -> str:
+    return ledger_explanation(unit=line.unit, quantity=line.quantity, rate_value=line.rate, amount=line.amount)
 
 
 @dataclasses.dataclass
@@ -559,9 +587,9 @@ def earnings_of(worker: User, *, now: dt.datetime | None = None) -> Earnings:
                 worker=worker, kind=LedgerLine.Kind.REVERSAL, accepted_at__gte=month_start, accepted_at__lt=month_stop
             ).order_by("-accepted_at", "-id")
         )
-    return Earnings(
-        month=month, rows=rows, reversals=reversals, today_total=today_total, month_total=month_total
-    )
+        for line in reversals:
+            line.explanation = line_explanation(line)  # type: ignore[attr-defined]
+    return Earnings(month=month, rows=rows, reversals=reversals, today_total=today_total, month_total=month_total)
 
 
 def ledger_lines_of(worker: User, *, start: dt.date, end: dt.date) -> QuerySet[LedgerLine]:
@@ -578,7 +606,7 @@ def ledger_lines_of(worker: User, *, start: dt.date, end: dt.date) -> QuerySet[L
 def ledger_lines_of_centre(actor: User, *, worker_id: int | None = None) -> QuerySet[LedgerLine]:
     """Earning lines of the actor's centre for a supervisor's audit (newest first); none
     for anyone who may not take lines back."""
-    if not policies.can_reverse_ledger(actor, actor.centre_id):
+    if actor.centre_id is None or not policies.can_reverse_ledger(actor, actor.centre_id):
         return LedgerLine.objects.none()
     lines = LedgerLine.objects.filter(centre_id=actor.centre_id).select_related("worker", "reversal")
     if worker_id is not None:

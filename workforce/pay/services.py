@@ -585,7 +585,7 @@ def _time_class(*, worker_id: int, centre_id: int, done_at: dt.datetime) -> str:
             worker_id=worker_id, date=day, published_starts_at__isnull=False, cancelled_at__isnull=True
         ).values_list("published_starts_at", "published_ends_at")
     )
-    if shifts and not any(start <= done_at < end for start, end in shifts):
+    if shifts and not any(start is not None and end is not None and start <= done_at < end for start, end in shifts):
         return LedgerLine.TimeClass.OVERTIME
     return LedgerLine.TimeClass.NORMAL
 
