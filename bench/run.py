@@ -39,6 +39,7 @@ BENCHMARKS = [
     "quality",
     "payroll",
     "certification",
+    "earnings",
 ]
 
 SERVER_WORKERS = 4

@@ -138,9 +138,9 @@ def test_a_gold_items_submit_is_paid_like_accepted_work(supervisor, annotator, t
 
 
 @pytest.mark.django_db
-def test_the_ledger_adds_four_queries_per_person_paid(supervisor, annotator, team, reviewer, centre):
-    """Per person paid: the rates in force, the day's calendar entry, their shifts that day,
-    then one insert of all their lines."""
+def test_the_ledger_is_one_statement_per_person_paid(supervisor, annotator, team, reviewer, centre):
+    """On PostgreSQL the rates in force, the time class and the insert are one statement;
+    elsewhere: the rates, the day's calendar entry, the person's shifts, then the insert."""
     project = labelling_project(items=1)
     open_batch(supervisor, project, teams=[team])
     paid(project, supervisor, centre)
@@ -149,5 +149,5 @@ def test_the_ledger_adds_four_queries_per_person_paid(supervisor, annotator, tea
         review_decide(reviewer=reviewer, annotation_id=work.pk, decision="accept")
     ledger_tables = ("workforce_piecerate", "workforce_calendarday", "workforce_shift", "workforce_ledgerline")
     ledger = [q["sql"] for q in captured.captured_queries if any(t in q["sql"] for t in ledger_tables)]
-    assert len(ledger) == 8, ledger
+    assert len(ledger) == (2 if connection.vendor == "postgresql" else 8), ledger
     assert Review.objects.count() == 1 and LedgerLine.objects.count() == 4
