@@ -28,6 +28,7 @@ run: setup-app
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_demo_client
+	$(BIN)/python manage.py seed_demo_pay
 	$(BIN)/python manage.py seed_demo_certification
 	./bin/run-embedded
 
