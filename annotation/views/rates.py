@@ -40,7 +40,8 @@ class RatesForm(forms.Form):
 
 def _rate_setter(request):
     actor = request.user
-    if not workforce_policies.can_set_piece_rates(actor, actor.centre_id):
+    # Rates are a centre's: a network admin without one sets them from a centre's login.
+    if actor.centre_id is None or not workforce_policies.can_set_piece_rates(actor, actor.centre_id):
         raise PermissionDenied
     return actor
 
