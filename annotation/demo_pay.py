@@ -25,7 +25,7 @@ from annotation.services.batches import Assignees, ItemChoice, batch_create, bat
 from annotation.services.imports import import_run, import_start
 from annotation.services.projects import project_create
 from annotation.services.reviews import review_decide
-from workforce.models import PayPeriod, PayrollRun, PieceRate, Role, Team, User
+from workforce.models import LedgerLine, PayPeriod, PayrollRun, PieceRate, Role, Team, User
 from workforce.pay import services as pay
 
 # 宜君's rates on the demo's street scenes (yuan per unit).
@@ -85,12 +85,41 @@ def demo_pay_seed(stdout=None) -> str:
             if period.status == PayPeriod.Status.OPEN:
                 pay.pay_period_close(actor=hr, period=period)
             done.append(f"{month:%Y-%m} closed")
+    annotator = User.objects.filter(username="yijun_annotator").first()
+    if annotator is not None and _today(annotator, reviewer, supervisor):
+        done.append("today's work of yijun_annotator accepted, one line taken back on audit")
     month = timezone.localdate().replace(day=1)
     open_period = PayPeriod.objects.filter(centre=centre, month=month).first()
     if open_period is None or not open_period.runs.filter(status=PayrollRun.Status.SUCCEEDED).exists():
         _run(hr, centre, month)
         done.append(f"{month:%Y-%m} computed (open)")
     return "; ".join(done) or "already in place"
+
+
+def _today(annotator: User, reviewer: User, supervisor: User) -> bool:
+    """The demo annotator's morning: three images of the open demo batches accepted (so the
+    home's earnings have lines at once) and, after an audit, one box line taken back with
+    its reason. Once: not when they have earned anything this month already."""
+    month_start = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if LedgerLine.objects.filter(worker=annotator, accepted_at__gte=month_start).exists():
+        return False
+    accepted = []
+    for _ in range(3):
+        offer = assignment_next(annotator=annotator)
+        if offer is None:
+            break
+        stored, _ = assignment_submit(annotator=annotator, assignment_id=offer.assignment_id,
+                                      annotation=offer.prefill or {"shapes": [], "class": None},
+                                      client_time_ms=40_000)  # fmt: skip
+        if stored.review == stored.Review.QUEUED:
+            review_decide(reviewer=reviewer, annotation_id=stored.pk, decision="accept")
+        accepted.append(stored.pk)
+    box = LedgerLine.objects.filter(worker=annotator, unit="box", source_id__in=accepted).order_by("id").first()
+    if box is not None:
+        pay.ledger_reverse(
+            actor=supervisor, line_id=box.pk, reason="抽检发现：右侧的车没有框全 A car on the right was cut off"
+        )
+    return bool(accepted)
 
 
 def _run(hr: User, centre, month: dt.date) -> PayPeriod:

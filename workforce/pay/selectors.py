@@ -580,6 +580,10 @@ def earnings_of(worker: User, *, now: dt.datetime | None = None) -> Earnings:
                 today_amount=today_amount,
             )
         )
+    order = list(WorkUnit.values)  # an image first, then its shapes, as the rates list them
+    rows.sort(
+        key=lambda row: (row.project_name, row.project_id or 0, order.index(row.unit) if row.unit in order else 99)
+    )
     reversals = []
     if has_reversals:
         reversals = list(
