@@ -27,6 +27,7 @@ translations: | $(BIN)/python
 run: setup-app
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo_schedule
 	$(BIN)/python manage.py seed_demo_client
 	$(BIN)/python manage.py seed_demo_pay
 	$(BIN)/python manage.py seed_demo_certification

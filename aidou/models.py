@@ -49,8 +49,9 @@ class AuditLog(models.Model):
         return str(dict(self.Action.choices).get(self.action, self.action))
 
 
-# A running job that has not reported progress for this long has lost its worker.
-STALE_AFTER = dt.timedelta(minutes=10)
+# A running job that has not reported progress for this long has lost its worker
+# (settings.JOB_STALE_AFTER_SECONDS; ten minutes unless the environment says otherwise).
+STALE_AFTER = dt.timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
 
 
 class Job(models.Model):
@@ -75,6 +76,10 @@ class Job(models.Model):
     # Written with every progress update: how claims tell a dead worker from a slow one.
     heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # How many times a worker has started the job since it was created or last retried by
+    # a person; the sweep of dead workers' jobs (aidou.jobs.jobs_sweep) gives up after
+    # settings.JOB_MAX_ATTEMPTS.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         abstract = True

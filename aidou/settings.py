@@ -316,6 +316,28 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# Jobs that survive a dead worker (docs/decisions/0014-jobs-survive-a-dead-worker.md): a
+# running job silent for JOB_STALE_AFTER_SECONDS has lost its worker; Celery beat runs the
+# sweep every JOB_SWEEP_EVERY_SECONDS, which queues such a job again up to JOB_MAX_ATTEMPTS
+# starts, then fails it. A failed job's staged files are kept JOB_FAILED_KEEP_SECONDS for
+# a retry, then removed.
+JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", 600))
+JOB_SWEEP_EVERY_SECONDS = float(os.environ.get("JOB_SWEEP_EVERY_SECONDS", 60))
+JOB_MAX_ATTEMPTS = 3
+JOB_FAILED_KEEP_SECONDS = int(os.environ.get("JOB_FAILED_KEEP_SECONDS", 24 * 3600))
+CELERY_BEAT_SCHEDULE = {
+    # A sweep nobody ran in time is dropped, not run late in a pile.
+    "jobs-sweep": {
+        "task": "aidou.tasks.jobs_sweep_task",
+        "schedule": JOB_SWEEP_EVERY_SECONDS,
+        "options": {"expires": JOB_SWEEP_EVERY_SECONDS},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# With REMAP_SIGTERM=SIGQUIT in the worker's environment (bin/run-embedded), SIGTERM is a
+# cold shutdown: running tasks get this long, then stop; their jobs are taken over.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -20,6 +22,8 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers and Django's admin ask for /favicon.ico whatever the page links.
+    path("favicon.ico", lambda request: redirect(static("img/favicon.svg"), permanent=True)),
     # Certification's public pages (no login): the QR code's page, the keys, the status lists.
     path("verify/", include(certification_public.verify)),
     path(".well-known/", include(certification_public.well_known)),
@@ -40,6 +44,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("client/", include("annotation.urls")),
     path("pay/", include("workforce.pay.urls")),
+    path("schedule/", include("workforce.scheduling.urls")),
     path("certification/", include("certification.urls")),
     path("", include("annotation.urls_staff")),
     path("", include("workforce.urls")),

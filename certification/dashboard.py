@@ -9,7 +9,7 @@ from django.utils import timezone
 from certification import selectors
 from certification.models import Attempt, ExamSitting, Level, Requirement
 
-BAR_WIDTH = 320
+BAR_WIDTH = 260
 
 
 def bars(rows: list[dict], *, value: str, label: str, maximum: float | None = None) -> dict:
@@ -21,7 +21,7 @@ def bars(rows: list[dict], *, value: str, label: str, maximum: float | None = No
         text = f"{row[value]}%" if maximum == 100 else str(row[value])
         drawn.append({**row, "y": i * 26, "width": max(width, 1 if row[value] else 0), "label": row[label],
                       "value_text": text})  # fmt: skip
-    return {"rows": drawn, "height": max(26 * len(rows), 26), "bar_x": 150, "width": 150 + BAR_WIDTH + 60}
+    return {"rows": drawn, "height": max(26 * len(rows), 26), "bar_x": 130, "width": 130 + BAR_WIDTH + 50}
 
 
 def pass_rates(actor) -> list[dict]:

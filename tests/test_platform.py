@@ -108,3 +108,10 @@ def test_production_refuses_to_start_without_its_secrets(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db
+def test_favicon_ico_is_found_for_pages_that_do_not_link_one(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")

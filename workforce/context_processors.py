@@ -12,5 +12,6 @@ def roles(request):
             "roster_import": policies.can_import_roster(user),
             "admin": user.is_staff,
             "payroll": user.is_network_admin or policies.can_view_centre_payslips(user, user.centre_id),
+            "schedule": user.is_network_admin or policies.can_manage_schedule(user, user.centre_id),
         }
     }

@@ -72,3 +72,14 @@ def can_set_piece_rates(actor: User, centre_id: int | None) -> bool:
 def can_reverse_ledger(actor: User, centre_id: int | None) -> bool:
     """Taking back pay for work found wrong on audit: the centre's supervisors and manager."""
     return can_set_piece_rates(actor, centre_id)
+
+
+# --- Scheduling (shift types, rosters, attendance corrections, absences) ---------------------
+
+
+def can_manage_schedule(actor: User, centre_id: int | None) -> bool:
+    """Supervisors, HR and the manager of the centre (or a network admin) keep its shift
+    types and rosters, correct attendance, decide absences and read the attendance report."""
+    return (actor.has_role(Role.SUPERVISOR, Role.HR, Role.CENTRE_MANAGER) or actor.is_network_admin) and _same_centre(
+        actor, centre_id
+    )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from aidou.audit import audit_record
 from aidou.crypto import decrypt_text, digest_text, encrypt_text
 from aidou.errors import Conflict, PermissionDenied
-from aidou.jobs import job_claim, job_fail, job_requeue
+from aidou.jobs import JobKind, job_claim, job_fail, job_requeue
 from aidou.masking import mask_bank_account, mask_id_number
 from aidou.models import AuditLog
 from aidou.text import clean_file_name
@@ -474,3 +474,12 @@ def _row_to_worker_data(row: roster.RosterRow, centres: dict, teams: dict) -> Wo
         bank_name=values.get("bank_name", ""),
         bank_account=values.get("bank_account", ""),
     )
+
+
+ROSTER_IMPORT_JOB_KIND = JobKind(
+    name="roster_import",
+    model=RosterImport,
+    enqueue=_enqueue_roster_import,
+    discard=_roster_file_discard,
+    staged=~Q(file=""),
+)

@@ -22,6 +22,7 @@ from aidou.parsers import SafeJSONParser
 from aidou.permissions import BOTH
 from annotation import selectors
 from annotation.api.permissions import IsClientOrNetworkAdmin, api_key_of
+from annotation.api.projects import ATTEMPTS_HELP
 from annotation.models import ExportJob
 from annotation.services import exports as export_services
 
@@ -37,6 +38,7 @@ REQUEST_ERROR = inline_serializer(
 
 
 class ExportSerializer(serializers.ModelSerializer):
+    attempts = serializers.IntegerField(read_only=True, help_text=ATTEMPTS_HELP)
     download_url = serializers.SerializerMethodField(
         help_text="Where to download the file once `status` is `succeeded`; null before."
     )
@@ -44,7 +46,7 @@ class ExportSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExportJob
         fields = ["id", "project", "status", "format", "only_accepted", "total", "processed", "items", "errors",
-                  "failure", "created_at", "started_at", "finished_at", "download_url"]  # fmt: skip
+                  "failure", "attempts", "created_at", "started_at", "finished_at", "download_url"]  # fmt: skip
         read_only_fields = fields
 
     @extend_schema_field(serializers.URLField(allow_null=True))
@@ -152,3 +154,11 @@ class ExportViewSet(viewsets.ReadOnlyModelViewSet):
         response["Content-Disposition"] = f'attachment; filename="{export_services.export_file_name(job)}"'
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+    @extend_schema(request=None, parameters=[EXPORT_ID], responses={202: ExportSerializer, 404: ERROR, 409: ERROR})
+    @action(detail=True, methods=["post"], parser_classes=[SafeJSONParser])
+    def retry(self, request, pk=None):
+        """Run a failed export again (or one stuck with a dead worker), from the start.
+        202 with the job; 409 when it is queued, running or succeeded."""
+        job = export_services.export_retry(job=selectors.export_get(request.user, pk))
+        return Response(ExportSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)

@@ -95,6 +95,12 @@ def _codes_help(codes: dict[str, str]) -> str:
     return " ".join(f"`{code}`: {meaning}" for code, meaning in codes.items())
 
 
+ATTEMPTS_HELP = (
+    "How many times a worker has started the job. A worker that dies mid-job is replaced: the job is "
+    "started again, up to 3 times, then fails with `failure` saying so; `POST .../retry/` starts the count again."
+)
+
+
 class ImportErrorSerializer(serializers.Serializer):
     file = serializers.CharField(help_text="The file or zip entry, as sent.")
     code = serializers.ChoiceField(choices=list(IMPORT_ERROR_CODES), help_text=_codes_help(IMPORT_ERROR_CODES))
@@ -118,10 +124,12 @@ class ImportSerializer(serializers.ModelSerializer):
         help_text="Images accepted without some of their pre-annotations (the ones that did not fit), each with why.",
     )
 
+    attempts = serializers.IntegerField(read_only=True, help_text=ATTEMPTS_HELP)
+
     class Meta:
         model = ImportJob
         fields = ["id", "project", "status", "total", "processed", "accepted", "duplicates", "rejected", "errors",
-                  "warnings", "failure", "created_at", "started_at", "finished_at"]  # fmt: skip
+                  "warnings", "failure", "attempts", "created_at", "started_at", "finished_at"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -130,6 +138,9 @@ class ImportRequestSerializer(serializers.Serializer):
         child=serializers.FileField(), help_text="Images (JPEG, PNG, WebP) and/or .zip archives."
     )
     annotations = serializers.FileField(required=False, help_text="Optional COCO JSON with pre-annotations.")
+
+
+JOB_ERROR = inline_serializer("JobError", {"detail": serializers.CharField()})
 
 
 def _schema_errors(exc: SchemaError) -> DRFValidationError:
@@ -278,3 +289,17 @@ class ImportViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.imports_visible_to(self.request.user)
+
+    @extend_schema(
+        request=None,
+        responses={202: ImportSerializer, 404: JOB_ERROR, 409: JOB_ERROR},
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The import's id.")],
+    )
+    @action(detail=True, methods=["post"], parser_classes=[SafeJSONParser])
+    def retry(self, request, pk=None):
+        """Run a failed import again (or one stuck with a dead worker), from its staged files:
+        images it already added are counted as accepted again, never added twice. 202 with
+        the job; 409 when it is queued, running or succeeded, or when its files are no
+        longer kept (a day after it failed: send them again)."""
+        job = import_services.import_retry(job=selectors.import_get(request.user, pk))
+        return Response(ImportSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from aidou.jobs import job_claim, job_fail
+from aidou.jobs import JobKind, job_claim, job_fail, job_requeue
 from aidou.text import clean_file_name
 from annotation.coco import coco_categories, shape_to_coco
 from annotation.models import ApiKey, ExportJob, Item, Project
@@ -125,9 +125,19 @@ def export_run(*, job_id: int) -> ExportJob | None:
                 with contextlib.suppress(OSError):
                     job.file.delete(save=False)
             job_fail(ExportJob, job_id)
+            job.refresh_from_db()
+            _after_finish(job)
             raise
     job.refresh_from_db()
     _after_finish(job)
+    return job
+
+
+def export_retry(*, job: ExportJob) -> ExportJob:
+    """Queue again a failed export, or one whose worker died; it is written from the
+    start. Raises Conflict for an export that is queued, running or done. The caller has
+    checked that the actor may see the export."""
+    job_requeue(job, _enqueue, refusal=_("Only a failed export can be run again."))
     return job
 
 
@@ -440,3 +450,6 @@ def _after_finish(job: ExportJob) -> None:
         payload={"export": job.pk, "project": job.project_id, "status": job.status, "format": job.format,
                  "items": job.items},
     )  # fmt: skip
+
+
+EXPORT_JOB_KIND = JobKind(name="export", model=ExportJob, enqueue=_enqueue, failed=_after_finish, related=("project",))

@@ -16,10 +16,12 @@ and its thumbnail made from it in place, so one worker's import holds at most on
 docs/decisions/0011-bounded-untrusted-input.md gives the measured ceiling.
 """
 
+import contextlib
 import hashlib
 import io
 import json
 import logging
+import os
 import stat
 import struct
 import time
@@ -35,13 +37,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image
 
 from aidou import archives
 from aidou.errors import Conflict
-from aidou.jobs import job_claim, job_fail, job_requeue
+from aidou.jobs import JobKind, job_claim, job_fail, job_requeue
 from aidou.memory import keep_large_buffers
 from aidou.parsers import UntrustedJSONError, json_loads_untrusted
 from aidou.text import clean_file_name, clean_name_part
@@ -172,11 +175,31 @@ def _read_coco(upload: UploadedFile, project: Project) -> dict:
 
 
 def _discard_staging(staging: str, paths: list[str]) -> None:
+    """Delete the staged files, then their folder (on local storage; an object store has
+    no folders), so no empty folder is left under media/imports/."""
     for path in paths:
         try:
             default_storage.delete(path)
         except OSError:
             log.warning("could not delete staged file %s", path)
+    try:
+        folder = default_storage.path(staging)
+    except NotImplementedError:
+        return
+    with contextlib.suppress(FileNotFoundError):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            log.warning("staging folder %s is not empty", staging)
+
+
+def import_staging_discard(*, job: ImportJob) -> None:
+    """Remove a job's staged files and folder; the job can no longer be retried (its
+    retry answers that the files must be sent again). Safe to call twice."""
+    _discard_staging(
+        job.staging_dir, [u["path"] for u in job.uploads] + [job.annotations_path] * bool(job.annotations_path)
+    )
+    ImportJob.objects.filter(pk=job.pk).update(uploads=[], annotations_path="")
 
 
 # --- Run -------------------------------------------------------------------------------
@@ -216,7 +239,8 @@ class _Progress:
     def __init__(self, job: ImportJob):
         self.job = job
         self.counts = {"processed": 0, "accepted": 0, "duplicates": 0, "rejected": 0}
-        self.total = job.total
+        # Counted from the uploads, not the row: a run again must not add a zip's entries twice.
+        self.total = len(job.uploads)
         self.errors: list[dict] = []
         self.warnings: list[dict] = []
         self.last_saved = time.monotonic()
@@ -273,10 +297,8 @@ def _run(job: ImportJob) -> None:
             progress.add("rejected", exc)
         else:
             progress.add(outcome, warning=warning)
-    _discard_staging(
-        job.staging_dir, [u["path"] for u in job.uploads] + [job.annotations_path] * bool(job.annotations_path)
-    )
     progress.save(status=ImportJob.Status.SUCCEEDED, finished_at=timezone.now())
+    import_staging_discard(job=job)
 
 
 def _units(job: ImportJob, progress: _Progress) -> Iterator[Unit | FileRejected]:
@@ -501,3 +523,18 @@ def _after_finish(job: ImportJob) -> None:
         payload={"import": job.pk, "project": job.project_id, "status": job.status, "accepted": job.accepted,
                  "duplicates": job.duplicates, "rejected": job.rejected},
     )  # fmt: skip
+
+
+def _staging_discard(job: ImportJob) -> None:
+    import_staging_discard(job=job)
+
+
+IMPORT_JOB_KIND = JobKind(
+    name="import",
+    model=ImportJob,
+    enqueue=_enqueue,
+    failed=_after_finish,
+    discard=_staging_discard,
+    staged=~Q(uploads=[]),
+    related=("project",),
+)

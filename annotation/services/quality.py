@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone, translation
 
-from aidou.jobs import job_claim, job_fail
+from aidou.jobs import JobKind, job_claim, job_fail
 from annotation.models import (
     Annotation,
     AnnotatorQuality,
@@ -291,3 +291,6 @@ def _summary(project: Project, assessment: Assessment, snapshots: list[QualitySn
         "class_confusion": _confusion(assessment.class_confusion),
         "flagged": sum(1 for s in snapshots if s.flags),
     }
+
+
+QUALITY_JOB_KIND = JobKind(name="quality", model=QualityJob, enqueue=_enqueue)

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from annotation import policies, selectors
 from annotation.views.drawing import drawing, label_colours
@@ -72,5 +73,7 @@ def workbench(request):
         "heartbeat_seconds": 15,
         "idle_seconds": settings.WORKBENCH_IDLE_CUTOFF_SECONDS,
         "user": request.user.pk,
+        # The lease's deadline is shown in the centre's zone, as every other page's times.
+        "time_zone": timezone.get_current_timezone_name(),
     }
     return render(request, "annotation/workbench.html", {"config": config})

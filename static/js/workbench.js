@@ -158,7 +158,8 @@
     let lease = T.leaseOver;
     if (until > Date.now()) {
       let time;
-      try { time = until.toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }); }
+      const shown = { hour: "2-digit", minute: "2-digit", timeZone: CFG.time_zone || undefined };
+      try { time = until.toLocaleTimeString(document.documentElement.lang, shown); }
       catch (e) { time = until.toLocaleTimeString(); }
       lease = fmt(T.lease, { time });
     }
@@ -435,11 +436,13 @@
     });
   }
 
+  // On a touch screen the hints speak of fingers, not of a mouse and keys.
+  const TOUCH = window.matchMedia && window.matchMedia("(pointer: coarse)").matches ? "Touch" : "";
   function hint() {
     let text = "";
-    if (st.tool === "select") text = T.hintSelect;
-    else if (st.tool === "bbox") text = T.hintBox;
-    else if (st.tool === "polygon") text = st.poly ? fmt(T.hintPolyN, { n: st.poly.length }) : T.hintPoly;
+    if (st.tool === "select") text = T["hintSelect" + TOUCH];
+    else if (st.tool === "bbox") text = T["hintBox" + TOUCH];
+    else if (st.tool === "polygon") text = st.poly ? fmt(T["hintPolyN" + TOUCH], { n: st.poly.length }) : T["hintPoly" + TOUCH];
     else if (st.tool === "keypoints") text = fmt(T.nextPoint, { name: kpNames[st.kpNext] || "" });
     if (!tools.some((t) => DRAWING.includes(t))) text = T.hintClass;
     $("wb-hint").textContent = text;

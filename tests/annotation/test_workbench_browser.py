@@ -212,3 +212,24 @@ def test_work_sent_back_opens_with_the_reviewers_reasons_and_the_old_shapes(page
     assert not page.locator("#wb-rework").is_visible()
     assert Annotation.objects.filter(assignment_id=offer.assignment_id).count() == 2
     assert errors == []
+
+
+@pytest.mark.browser
+@needs_chromium
+@pytest.mark.django_db(transaction=True)
+def test_the_lease_deadline_is_shown_in_the_centres_zone_on_a_device_set_to_utc(browser, live_server, annotator, work):
+    from zoneinfo import ZoneInfo
+
+    from annotation.models import Assignment
+
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", timezone_id="UTC")
+    try:
+        page = context.new_page()
+        open_workbench(page, live_server, annotator)
+        lease = Assignment.objects.get(pk=state(page)["assignmentId"]).lease_expires_at
+        shanghai = lease.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
+        utc = lease.astimezone(ZoneInfo("UTC")).strftime("%H:%M")
+        shown = page.locator("#wb-lease").inner_text()
+        assert shanghai in shown and utc not in shown
+    finally:
+        context.close()

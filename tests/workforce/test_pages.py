@@ -39,7 +39,7 @@ def test_pages_need_login(client):
     [
         (Role.HR, ["/workers/", "/workers/import/", "/workers/new/"], []),
         (Role.SUPERVISOR, ["/workers/?role=annotator", "/centres/"], ["/workers/import/"]),
-        (Role.ANNOTATOR, ["/accounts/password/"], ["/workers/", "/workers/import/"]),
+        (Role.ANNOTATOR, ["/accounts/password/", "/work/label/", "/work/"], ["/workers/", "/workers/import/"]),
         (Role.CENTRE_MANAGER, ["/centres/", "/workers/"], ["/workers/import/"]),
     ],
 )

@@ -2,6 +2,7 @@
 pages (a refusal is 403 for actions without an id, 404 for someone else's centre)."""
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,18 @@ def _request(client, action: str, target, centre):
         return client.get(f"/review/batches/{_batch_of(centre).pk}/")
     if action == "reverse_ledger":
         return client.post(f"/pay/ledger/{_line_of(target).pk}/reverse/", {"reason": "矩阵：抽检发现错误"})
+    if action == "publish_roster":
+        team, shift_type = _team_of(centre, target)
+        monday = "2026-11-16"
+        return client.post(f"/schedule/teams/{team.pk}/week/?week={monday}",
+                           {"week": monday, "action": "publish", f"cell-{target.pk}-{monday}": str(shift_type.pk)})  # fmt: skip
+    if action == "decide_absence":
+        from workforce.scheduling.services import absence_request
+
+        absence = absence_request(
+            worker=target, kind="sick", starts_on=dt.date(2026, 12, 7), ends_on=dt.date(2026, 12, 7)
+        )
+        return client.post(f"/schedule/absences/{absence.pk}/decide/", {"decision": "approve"})
     raise AssertionError(action)
 
 
@@ -50,6 +63,18 @@ def _line_of(worker):
         worker=worker, centre_id=worker.centre_id, source="annotation", source_id=worker.pk, unit="box",
         defaults={"quantity": 3, "rate": "0.0800", "amount": "0.2400", "work_done_at": now, "accepted_at": now},
     )[0]  # fmt: skip
+
+
+def _team_of(centre, person):
+    """A team of `centre` with `person` in it and one shift type (for the roster rows)."""
+    from workforce.models import ShiftType, Team
+
+    team = Team.objects.get_or_create(centre=centre, name="矩阵排班组")[0]
+    team.members.add(person)
+    shift_type = ShiftType.objects.get_or_create(
+        centre=centre, name="上午", defaults={"starts": dt.time(8, 30), "ends": dt.time(12)}
+    )[0]
+    return team, shift_type
 
 
 def _batch_of(centre):
@@ -96,4 +121,12 @@ def _took_effect(action: str, response, actor, centre) -> bool:
         from workforce.models import LedgerLine
 
         return LedgerLine.objects.filter(kind="reversal", centre=centre).exists()
+    if action == "publish_roster":
+        from workforce.models import ShiftEvent
+
+        return ShiftEvent.objects.filter(centre=centre).exists()
+    if action == "decide_absence":
+        from workforce.models import Absence
+
+        return Absence.objects.filter(centre=centre, status="approved").exists()
     return centre.teams.filter(name="矩阵测试组").exists()

@@ -26,7 +26,6 @@ from workforce.models import (
     AbsenceKind,
     Allowance,
     AttendanceRecord,
-    CalendarDay,
     EmploymentType,
     LedgerLine,
     LegalFigure,
@@ -45,6 +44,7 @@ from workforce.models import (
 )
 from workforce.pay import payroll
 from workforce.pay.legal import LegalFigures, legal_figures_for
+from workforce.scheduling.selectors import day_kinds_between
 from workforce.work_figures import work_figures
 
 ZERO = Decimal("0")
@@ -77,22 +77,9 @@ def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def day_kinds(month: dt.date) -> dict[dt.date, str]:
-    """Every day of the month: a workday, a rest day or a statutory holiday (one query)."""
-    special = {day.date: day.kind for day in CalendarDay.objects.filter(date__range=(month, month_end(month)))}
-    kinds: dict[dt.date, str] = {}
-    day = month
-    while day.month == month.month:
-        kind = special.get(day)
-        if kind == CalendarDay.Kind.STATUTORY:
-            kinds[day] = payroll.HOLIDAY
-        elif kind == CalendarDay.Kind.REST:
-            kinds[day] = payroll.REST_DAY
-        elif kind == CalendarDay.Kind.WORKDAY or day.weekday() < 5:
-            kinds[day] = payroll.WORKDAY
-        else:
-            kinds[day] = payroll.REST_DAY
-        day += dt.timedelta(days=1)
-    return kinds
+    """Every day of the month: a workday, a rest day or a statutory holiday (one query), by
+    the calendar's one rule (workforce.scheduling.selectors.day_kinds_between)."""
+    return day_kinds_between(month, month_end(month))
 
 
 # --- Scoped reads ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from aidou.audit import audit_record
 from aidou.errors import Conflict, DomainError, NotFound, PermissionDenied
-from aidou.jobs import job_claim, job_fail, job_requeue
+from aidou.jobs import JobKind, job_claim, job_fail, job_requeue
 from aidou.models import AuditLog
 from aidou.money import money
 from workforce import policies
@@ -764,3 +764,6 @@ def ledger_reverse(*, actor: User, line_id: int, reason: str) -> LedgerLine:
     )
     audit_record(actor=actor, action=LEDGER_REVERSE_ACTION, target=line, fields=["amount"], reason=reason[:200])
     return reversal
+
+
+PAYROLL_RUN_JOB_KIND = JobKind(name="payroll_run", model=PayrollRun, enqueue=payroll_run_enqueue)

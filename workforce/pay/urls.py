@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workforce.pay import views
+from workforce.pay import report_views, views
 
 urlpatterns = [
     path("", views.period_list, name="pay-periods"),
@@ -11,6 +11,9 @@ urlpatterns = [
     path("periods/<int:period_id>/close/", views.period_close, name="pay-period-close"),
     path("periods/<int:period_id>/adjust/", views.period_adjust, name="pay-period-adjust"),
     path("periods/<int:period_id>/bank.<str:file_format>", views.bank_file, name="pay-bank-file"),
+    path("periods/<int:period_id>/summary/", report_views.period_summary, name="pay-period-summary"),
+    path("periods/<int:period_id>/summary.csv", report_views.period_summary_csv, name="pay-period-summary-csv"),
+    path("periods/<int:period_id>/fairness/", report_views.period_fairness, name="pay-period-fairness"),
     path("runs/<int:run_id>/", views.run_detail, name="pay-run-detail"),
     path("runs/<int:run_id>/retry/", views.run_retry, name="pay-run-retry"),
     path("payslips/<int:payslip_id>/", views.payslip_detail, name="payslip-detail"),
