@@ -29,6 +29,7 @@ run: setup-app
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_demo_schedule
 	$(BIN)/python manage.py seed_demo_client
+	$(BIN)/python manage.py seed_demo_pay
 	$(BIN)/python manage.py seed_demo_certification
 	./bin/run-embedded
 

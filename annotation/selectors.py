@@ -403,10 +403,6 @@ def open_batches_for(annotator: User) -> list[dict]:
         return [dict(zip(OPEN_BATCH_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
 
 
-def annotator_open_batch_count(annotator) -> int:
-    return len(open_batches_for(annotator))
-
-
 def item_image_get(actor, item_id) -> Item:
     """An item whose image the actor may see: the client's organisation and network admins
     (as `item_get`), an annotator who was given the item, and the staff of a centre that

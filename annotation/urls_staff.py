@@ -2,13 +2,15 @@
 
 from django.urls import path
 
-from annotation.views import batches, gold, labelling, quality, reviews
+from annotation.views import batches, gold, labelling, quality, rates, reviews
 
 urlpatterns = [
     path("work/", labelling.annotator_home, name="annotator-home"),
     path("work/label/", labelling.workbench, name="workbench"),
     path("batches/", batches.batch_list, name="batch-list"),
     path("batches/new/", batches.batch_create_view, name="batch-create"),
+    path("batches/rates/", rates.piece_rates, name="piece-rates"),
+    path("batches/rates/<int:project_id>/", rates.piece_rates_set, name="piece-rates-set"),
     path("batches/<int:batch_id>/", batches.batch_detail, name="batch-detail"),
     path("batches/<int:batch_id>/status/", batches.batch_status_view, name="batch-status"),
     path("batches/<int:batch_id>/assignees/", batches.batch_assignees_view, name="batch-assignees"),

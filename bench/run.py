@@ -40,6 +40,7 @@ BENCHMARKS = [
     "quality",
     "payroll",
     "certification",
+    "earnings",
 ]
 
 SERVER_WORKERS = 4

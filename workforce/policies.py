@@ -109,6 +109,18 @@ def can_set_legal_figure(actor: User, centre_id: int | None) -> bool:
     return can_run_payroll(actor, centre_id)
 
 
+def can_set_piece_rates(actor: User, centre_id: int | None) -> bool:
+    """Supervisors and the manager of the centre (or a network admin) set its projects' rates."""
+    return (actor.has_role(Role.SUPERVISOR, Role.CENTRE_MANAGER) or actor.is_network_admin) and _same_centre(
+        actor, centre_id
+    )
+
+
+def can_reverse_ledger(actor: User, centre_id: int | None) -> bool:
+    """Taking back pay for work found wrong on audit: the centre's supervisors and manager."""
+    return can_set_piece_rates(actor, centre_id)
+
+
 # --- Scheduling (shift types, rosters, attendance corrections, absences) ---------------------
 
 

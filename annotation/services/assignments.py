@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from aidou.errors import Conflict, DomainError, NotFound, PermissionDenied
 from aidou.parsers import unstorable_message
 from aidou.text import json_unstorable
+from annotation.earnings import annotation_earned
 from annotation.models import Annotation, Assignment, Batch, Item, Project, Review, Task
 from annotation.quality.sampling import SamplingDecision, SamplingPolicy, decide
 from annotation.schema import SchemaError, clean_annotation
@@ -496,7 +497,7 @@ def _renew_lapsed_lease(current: Offer, now: datetime) -> bool:
 # item to review. No row: not their assignment, or a gold item (no slot).
 _SUBMISSION_SQL = """
 SELECT t.assignment_id, t.done, a.status, a.item_id, a.last_seen_at, a.active_ms, a.task_id, i.width, i.height,
-       p.label_schema, p.id, p.review_floor, q.recent
+       p.label_schema, p.id, p.review_floor, q.recent, p.name, i.file_name
 FROM annotation_assignment a
 JOIN annotation_task t ON t.id = a.task_id
 JOIN annotation_item i ON i.id = a.item_id
@@ -590,7 +591,7 @@ def assignment_submit(
         if row is None:
             return _submit_gold(annotator, assignment_id, annotation, client_time_ms, now)
         (holder_id, done, status, item_id, last_seen_at, active_ms, task_id, width, height, label_schema, project_id,
-         review_floor, recent) = row  # fmt: skip
+         review_floor, recent, project_name, file_name) = row  # fmt: skip
         if status == Assignment.Status.SUBMITTED:
             return Annotation.objects.filter(assignment_id=assignment_id).order_by("-revision")[0], False
         rework = status == Assignment.Status.REWORK and holder_id == assignment_id
@@ -631,6 +632,13 @@ def assignment_submit(
             item=[sampling.sampled, item_id, assignment_id, item_id, assignment_id, str(Item.Status.REVIEW),
                   str(Item.Status.DONE), item_id, item_id, task_id],
         )  # fmt: skip
+        if not sampling.sampled:
+            # Let through unreviewed: accepted now, so paid now, in this transaction.
+            annotation_earned(
+                annotation_id=stored.pk, annotator_id=annotator.pk, centre_id=annotator.centre_id,
+                project_id=project_id, project_name=project_name, item_id=item_id, file_name=file_name,
+                shapes=stored.shapes, image_class=stored.image_class, done_at=now, how="not_sampled",
+            )  # fmt: skip
         if item_done:
             transaction.on_commit(lambda: project_done_check(project_id=project_id), robust=True)
     return stored, True
@@ -671,6 +679,12 @@ def _submit_gold(annotator: User, assignment_id: int, annotation: dict, client_t
     assignment.draft = None
     assignment.save(update_fields=["status", "finished_at", "draft", "active_ms", "last_seen_at"])
     gold_score(stored, item.gold, project)
+    # Paid like accepted work at its submit: not paying it would be unfair, and a tell.
+    annotation_earned(
+        annotation_id=stored.pk, annotator_id=annotator.pk, centre_id=annotator.centre_id, project_id=project.pk,
+        project_name=project.name, item_id=item.pk, file_name=item.file_name, shapes=stored.shapes,
+        image_class=stored.image_class, done_at=now, how="gold",
+    )  # fmt: skip
     return stored, True
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from aidou.errors import Conflict, DomainError, NotFound, PermissionDenied
 from annotation import policies
+from annotation.earnings import annotation_earned, review_earned
 from annotation.models import Annotation, AnnotatorQuality, Assignment, Item, Project, Review, Task
 from annotation.quality.sampling import SamplingPolicy
 from annotation.quality.shapes import score_annotation
@@ -63,7 +64,7 @@ def _reviewable(reviewer, annotation_id) -> Annotation:
     if not policies.can_review(reviewer) or not str(annotation_id).isdigit():
         raise NotFound(_("No such annotation."))
     annotation = (
-        Annotation.objects.select_related("assignment__batch__project", "item")
+        Annotation.objects.select_related("assignment__batch__project", "item", "annotator")
         .filter(pk=int(annotation_id), assignment__batch__in=batches_visible_to(reviewer))
         .first()
     )
@@ -72,6 +73,25 @@ def _reviewable(reviewer, annotation_id) -> Annotation:
     if policies.is_own_work(reviewer, annotation.annotator_id):
         raise PermissionDenied(_("This is your own work: someone else must review it."))
     return annotation
+
+
+def _earnings_record(annotation: Annotation, review: Review, project: Project, reviewer) -> None:
+    """The ledger lines of a review, in its transaction: the reviewer's for the review done
+    and, when it accepts or fixes the work, the annotator's for what they submitted."""
+    item = annotation.item
+    review_earned(
+        review_id=review.pk, reviewer_id=reviewer.pk, centre_id=reviewer.centre_id, project_id=project.pk,
+        project_name=project.name, item_id=item.pk, file_name=item.file_name, decision=review.decision,
+        done_at=review.created_at,
+    )  # fmt: skip
+    if review.decision == Review.Decision.REJECT:
+        return  # rework is paid when it is accepted, never deducted
+    annotation_earned(
+        annotation_id=annotation.pk, annotator_id=annotation.annotator_id, centre_id=annotation.annotator.centre_id,
+        project_id=project.pk, project_name=project.name, item_id=item.pk, file_name=item.file_name,
+        shapes=annotation.shapes, image_class=annotation.image_class, done_at=annotation.created_at,
+        how="fixed" if review.decision == Review.Decision.FIX else "accepted",
+    )  # fmt: skip
 
 
 def review_decide(
@@ -143,6 +163,7 @@ def review_decide(
         )
         Annotation.objects.filter(pk=annotation.pk).update(review=state)
         observation_record(annotator_id=annotation.annotator_id, project_id=project.pk, value=observation)
+        _earnings_record(annotation, review, project, reviewer)
         if decision == Review.Decision.REJECT:
             # Back to the same annotator, with what they drew as the starting point.
             Assignment.objects.filter(pk=annotation.assignment_id).update(

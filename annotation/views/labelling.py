@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from annotation import policies, selectors
 from annotation.views.drawing import drawing, label_colours
+from workforce.pay import selectors as pay_selectors
 
 
 def _annotator(request):
@@ -21,13 +22,19 @@ def _annotator(request):
 def annotator_home(request):
     annotator = _annotator(request)
     quality = selectors.own_quality(annotator)
+    open_batches = selectors.open_batches_for(annotator)
+    # What each open batch pays, before they take its work (the rates in force at their centre).
+    rates = pay_selectors.piece_rates_shown(
+        centre_id=annotator.centre_id, project_ids={batch["project_id"] for batch in open_batches}
+    )
     return render(
         request,
         "annotation/annotator_home.html",
         {
             "stats": selectors.annotator_stats(annotator),
             "recent": selectors.annotator_recent_work(annotator, limit=20),
-            "open_batches": selectors.annotator_open_batch_count(annotator),
+            "open_batches": len(open_batches),
+            "batch_rates": [{"batch": batch, "rates": rates.get(batch["project_id"], [])} for batch in open_batches],
             "quality": quality,
             "quality_overall": selectors.quality_overall(quality),
             "rejections": selectors.rejections_of(annotator)[:20],

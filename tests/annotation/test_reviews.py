@@ -263,7 +263,8 @@ def test_annotators_see_their_quality_and_every_rejection_with_its_reasons(
     reject = {"decision": "reject", "reasons": [reason], "comment": "框要贴紧车身"}
     reviewing.post(decide_url(work[1].pk), reject, format="json")
     client.force_login(annotator)
-    with django_assert_max_num_queries(16):
+    # 17: the page's own, the clock panel's, the open batches' rates and the earnings panel's one.
+    with django_assert_max_num_queries(17):
         page = client.get("/work/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
     [row] = page.context["quality"]

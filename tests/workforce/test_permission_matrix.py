@@ -36,6 +36,8 @@ def _request(client, action: str, target, centre):
         return client.post(f"/batches/{batch.pk}/status/", {"action": "pause"})
     if action == "review_batch":
         return client.get(f"/review/batches/{_batch_of(centre).pk}/")
+    if action == "reverse_ledger":
+        return client.post(f"/pay/ledger/{_line_of(target).pk}/reverse/", {"reason": "矩阵：抽检发现错误"})
     if action == "publish_roster":
         team, shift_type = _team_of(centre, target)
         monday = "2026-11-16"
@@ -49,6 +51,19 @@ def _request(client, action: str, target, centre):
         )
         return client.post(f"/schedule/absences/{absence.pk}/decide/", {"decision": "approve"})
     raise AssertionError(action)
+
+
+def _line_of(worker):
+    """An earning line of `worker` (made directly: the matrix tests the pages, not accepting)."""
+    from django.utils import timezone
+
+    from workforce.models import LedgerLine
+
+    now = timezone.now()
+    return LedgerLine.objects.get_or_create(
+        worker=worker, centre_id=worker.centre_id, source="annotation", source_id=worker.pk, unit="box",
+        defaults={"quantity": 3, "rate": "0.0800", "amount": "0.2400", "work_done_at": now, "accepted_at": now},
+    )[0]  # fmt: skip
 
 
 def _team_of(centre, person):
@@ -103,6 +118,10 @@ def _took_effect(action: str, response, actor, centre) -> bool:
         return response.status_code == 200
     if action == "manage_batch":
         return _batch_of(centre).status == "paused"
+    if action == "reverse_ledger":
+        from workforce.models import LedgerLine
+
+        return LedgerLine.objects.filter(kind="reversal", centre=centre).exists()
     if action == "publish_roster":
         from workforce.models import ShiftEvent
 

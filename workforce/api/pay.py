@@ -3,6 +3,8 @@ own; their centre's for HR and managers; all for a network admin), and runs as j
 resources HR starts and polls."""
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -10,7 +12,7 @@ from rest_framework.response import Response
 
 from workforce import selectors as people_selectors
 from workforce.api.serializers import CentreRefSerializer, PersonRefSerializer
-from workforce.models import PayrollRun, Payslip, PayslipLine
+from workforce.models import LedgerLine, PayrollRun, Payslip, PayslipLine
 from workforce.pay import selectors, services
 
 
@@ -121,3 +123,70 @@ class PayrollRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         run = services.payroll_run_start(actor=user, period=period)
         run = selectors.payroll_run_get(user, run.pk)
         return Response(PayrollRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class EarningLineSerializer(serializers.ModelSerializer):
+    """One ledger line: `amount` = `quantity` × `rate` exactly, as strings with four places
+    (the payslip rounds the month's total to the fen); a `reversal` is negative and names
+    the line it `reverses`, with its `reason`."""
+
+    project = serializers.SerializerMethodField()
+    rate = serializers.DecimalField(max_digits=10, decimal_places=4, read_only=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=4, read_only=True)
+    explanation = serializers.SerializerMethodField()
+    reverses = serializers.IntegerField(source="reverses_id", allow_null=True, read_only=True)
+
+    class Meta:
+        model = LedgerLine
+        fields = [
+            "id", "kind", "source", "source_id", "project_id", "project", "unit", "quantity", "rate", "amount",
+            "explanation", "time_class", "work_done_at", "accepted_at", "reverses", "reason",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_project(self, line) -> str:
+        return str((line.description or {}).get("project", ""))
+
+    def get_explanation(self, line) -> str:
+        return selectors.line_explanation(line)
+
+
+class EarningsQuerySerializer(serializers.Serializer):
+    """`from` and `to` are days (inclusive, the centre's time zone); this month so far by default."""
+
+    def get_fields(self):
+        return {"from": serializers.DateField(required=False), "to": serializers.DateField(required=False)}
+
+    def validate(self, attrs):
+        today = timezone.localdate()
+        start, end = attrs.get("from") or today.replace(day=1), attrs.get("to") or today
+        if start > end:
+            raise serializers.ValidationError({"from": [_("'from' is after 'to'.")]})
+        if (end - start).days > MAX_EARNINGS_DAYS:
+            raise serializers.ValidationError({"to": [_("At most 366 days at a time.")]})
+        return {"from": start, "to": end}
+
+
+MAX_EARNINGS_DAYS = 366
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="The first day (default: the 1st of this month)."),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="The last day, inclusive (default: today)."),
+        ]
+    )
+)
+class EarningsViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's own ledger lines, newest first: what each piece of accepted work and
+    each review earned, and any reversal with its reason. Nobody sees another's lines here."""
+
+    serializer_class = EarningLineSerializer
+    queryset = LedgerLine.objects.none()
+
+    def get_queryset(self):
+        query = EarningsQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.ledger_lines_of(self.request.user, start=query.validated_data["from"],
+                                         end=query.validated_data["to"])  # fmt: skip

@@ -10,6 +10,7 @@ router.register("workers", views.WorkerViewSet, basename="worker")
 router.register("roster-imports", views.RosterImportViewSet, basename="roster-import")
 router.register("payslips", pay.PayslipViewSet, basename="payslip")
 router.register("payroll/runs", pay.PayrollRunViewSet, basename="payroll-run")
+router.register("earnings", pay.EarningsViewSet, basename="earning")
 router.register("shifts", scheduling.ShiftViewSet, basename="shift")
 router.register("attendance", scheduling.AttendanceViewSet, basename="attendance")
 

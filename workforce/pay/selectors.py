@@ -6,16 +6,19 @@ import dataclasses
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Collection
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import DecimalField, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import DecimalField, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from workforce import policies
 from workforce.models import (
@@ -32,10 +35,12 @@ from workforce.models import (
     Payslip,
     PayslipLine,
     PayTerms,
+    PieceRate,
     QualityTier,
     Shift,
     TaxDeduction,
     User,
+    WorkUnit,
 )
 from workforce.pay import payroll
 from workforce.pay.legal import LegalFigures, legal_figures_for
@@ -385,3 +390,216 @@ def payroll_inputs(period: PayPeriod) -> RunInputs:
     return RunInputs(
         period=payroll.PeriodInput(month=month, day_kinds=kinds), figures=figures, workers=workers, legal=legal
     )
+
+
+# --- Piece rates and earnings (decision 0015) ----------------------------------------------
+
+
+def piece_rates_in_force(
+    *, centre_id: int, project_ids: Collection[int], at: dt.datetime | None = None, units: Collection[str] | None = None
+) -> dict[int, dict[str, Decimal]]:
+    """{project id: {unit: yuan}} of the rates in force at `at` (now) at the centre: per unit,
+    the newest row that started by then. One indexed query (rates change rarely: a few rows
+    per project and unit)."""
+    if not project_ids:
+        return {}
+    rows = PieceRate.objects.filter(
+        centre_id=centre_id, project_id__in=list(project_ids), effective_from__lte=at or timezone.now()
+    )
+    if units is not None:
+        rows = rows.filter(unit__in=list(units))
+    found: dict[int, dict[str, Decimal]] = {}
+    for project_id, unit, value in rows.order_by("project_id", "unit", "effective_from").values_list(
+        "project_id", "unit", "rate"
+    ):
+        found.setdefault(project_id, {})[unit] = value  # ascending: the newest wins
+    return found
+
+
+def piece_rates_shown(*, centre_id: int | None, project_ids: Collection[int]) -> dict[int, list[tuple[str, Decimal]]]:
+    """{project id: [(unit's name, yuan), ...]} in force now, in the units' order: what an
+    annotator sees before taking work (one query)."""
+    if centre_id is None:
+        return {}
+    order = list(WorkUnit.values)
+    return {
+        project_id: [
+            (str(WorkUnit(unit).label), value)
+            for unit, value in sorted(by_unit.items(), key=lambda kv: order.index(kv[0]))
+        ]
+        for project_id, by_unit in piece_rates_in_force(centre_id=centre_id, project_ids=project_ids).items()
+    }
+
+
+def piece_rates_of_centre(centre_id: int) -> QuerySet[PieceRate]:
+    """Every rate row of the centre, newest first per project and unit (the rates page's history)."""
+    return (
+        PieceRate.objects.filter(centre_id=centre_id)
+        .select_related("set_by")
+        .order_by("project_id", "unit", "-effective_from")
+    )
+
+
+def amount_text(value: Decimal) -> str:
+    """An exact ledger amount as people read it: to the fen when it is a whole number of
+    fen (24.96), else with all four places (0.0125)."""
+    fen = value.quantize(Decimal("0.01"))
+    return f"{fen:f}" if fen == value else f"{value.quantize(Decimal('0.0001')):f}"
+
+
+def unit_count(unit: str, quantity: int) -> str:
+    """'312 boxes', '1 accepted image' in the current language."""
+    n = abs(quantity)
+    if unit == WorkUnit.ITEM:
+        text = ngettext("%(n)s accepted image", "%(n)s accepted images", n)
+    elif unit == WorkUnit.BOX:
+        text = ngettext("%(n)s box", "%(n)s boxes", n)
+    elif unit == WorkUnit.POLYGON:
+        text = ngettext("%(n)s polygon", "%(n)s polygons", n)
+    elif unit == WorkUnit.KEYPOINTS:
+        text = ngettext("%(n)s key-point set", "%(n)s key-point sets", n)
+    elif unit == WorkUnit.CLASS:
+        text = ngettext("%(n)s image class", "%(n)s image classes", n)
+    elif unit == WorkUnit.REVIEW:
+        text = ngettext("%(n)s review done", "%(n)s reviews done", n)
+    else:
+        text = "%(n)s " + unit
+    return text % {"n": quantity}
+
+
+def ledger_explanation(*, unit: str, quantity: int, rate_value: Decimal, amount: Decimal) -> str:
+    """'312 boxes × 0.0800 = 24.96' in the current language."""
+    return _("%(count)s × %(rate)s = %(amount)s") % {
+        "count": unit_count(unit, quantity),
+        "rate": f"{rate_value:.4f}",
+        "amount": amount_text(amount),
+    }
+
+
+def line_explanation(line: LedgerLine) -> str:
+    return ledger_explanation(unit=line.unit, quantity=line.quantity, rate_value=line.rate, amount=line.amount)
+
+
+@dataclasses.dataclass
+class EarningsRow:
+    """The person's lines of one project, unit and rate, summed (today's and the month's)."""
+
+    project_id: int | None
+    project_name: str
+    unit: str
+    rate: Decimal
+    quantity: int
+    amount: Decimal
+    today_quantity: int
+    today_amount: Decimal
+
+    @property
+    def explanation(self) -> str:
+        return ledger_explanation(unit=self.unit, quantity=self.quantity, rate_value=self.rate, amount=self.amount)
+
+    @property
+    def today_explanation(self) -> str:
+        return ledger_explanation(
+            unit=self.unit, quantity=self.today_quantity, rate_value=self.rate, amount=self.today_amount
+        )
+
+
+@dataclasses.dataclass
+class Earnings:
+    month: dt.date
+    rows: list[EarningsRow]
+    reversals: list[LedgerLine]
+    today_total: Decimal
+    month_total: Decimal
+
+    @property
+    def today_rows(self) -> list[EarningsRow]:
+        return [row for row in self.rows if row.today_quantity]
+
+
+def earnings_of(worker: User, *, now: dt.datetime | None = None) -> Earnings:
+    """The person's earnings this month and today (the centre's time zone), as the ledger
+    has them before the month's quality multiplier: one aggregate over this month's lines
+    grouped by project, unit and rate (a range of the index `ledger_worker_time`),
+    and, only when the month has reversals, one more query for them with their reasons."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    local = (now or timezone.now()).astimezone(zone)
+    month = local.date().replace(day=1)
+    month_start, month_stop = month_bounds(month)
+    today_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = Q(accepted_at__gte=today_start)
+    project_name = (
+        PieceRate.objects.filter(centre_id=OuterRef("centre_id"), project_id=OuterRef("project_id"))
+        .order_by("-effective_from")
+        .values("project_name")[:1]
+    )
+    grouped = (
+        LedgerLine.objects.filter(worker=worker, accepted_at__gte=month_start, accepted_at__lt=month_stop)
+        .values("centre_id", "project_id", "unit", "rate", "kind")
+        .annotate(
+            month_quantity=Sum("quantity"),
+            month_amount=Sum("amount"),
+            today_quantity=Sum("quantity", filter=today, default=0),
+            today_amount=Sum("amount", filter=today, default=ZERO),
+            project_name=Subquery(project_name),
+        )
+        .order_by("project_id", "unit", "rate", "kind")
+    )
+    rows: list[EarningsRow] = []
+    has_reversals = False
+    today_total = month_total = ZERO
+    for group in grouped:
+        amount, today_amount = Decimal(group["month_amount"]), Decimal(group["today_amount"])
+        month_total += amount
+        today_total += today_amount
+        if group["kind"] == LedgerLine.Kind.REVERSAL:
+            has_reversals = True
+            continue
+        rows.append(
+            EarningsRow(
+                project_id=group["project_id"],
+                project_name=group["project_name"] or "",
+                unit=group["unit"],
+                rate=Decimal(group["rate"]),
+                quantity=group["month_quantity"],
+                amount=amount,
+                today_quantity=group["today_quantity"],
+                today_amount=today_amount,
+            )
+        )
+    order = list(WorkUnit.values)  # an image first, then its shapes, as the rates list them
+    rows.sort(
+        key=lambda row: (row.project_name, row.project_id or 0, order.index(row.unit) if row.unit in order else 99)
+    )
+    reversals = []
+    if has_reversals:
+        reversals = list(
+            LedgerLine.objects.filter(
+                worker=worker, kind=LedgerLine.Kind.REVERSAL, accepted_at__gte=month_start, accepted_at__lt=month_stop
+            ).order_by("-accepted_at", "-id")
+        )
+        for line in reversals:
+            line.explanation = line_explanation(line)  # type: ignore[attr-defined]
+    return Earnings(month=month, rows=rows, reversals=reversals, today_total=today_total, month_total=month_total)
+
+
+def ledger_lines_of(worker: User, *, start: dt.date, end: dt.date) -> QuerySet[LedgerLine]:
+    """The person's own ledger lines accepted on the days `start` to `end` (inclusive, the
+    centre's time zone), newest first: the earnings API (one indexed range)."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=zone)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return LedgerLine.objects.filter(worker=worker, accepted_at__gte=since, accepted_at__lt=until).order_by(
+        "-accepted_at", "-id"
+    )
+
+
+def ledger_lines_of_centre(actor: User, *, worker_id: int | None = None) -> QuerySet[LedgerLine]:
+    """Earning lines of the actor's centre for a supervisor's audit (newest first); none
+    for anyone who may not take lines back."""
+    if actor.centre_id is None or not policies.can_reverse_ledger(actor, actor.centre_id):
+        return LedgerLine.objects.none()
+    lines = LedgerLine.objects.filter(centre_id=actor.centre_id).select_related("worker", "reversal")
+    if worker_id is not None:
+        lines = lines.filter(worker_id=worker_id)
+    return lines.order_by("-accepted_at", "-id")

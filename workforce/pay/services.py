@@ -2,24 +2,28 @@
 keyword-only."""
 
 import datetime as dt
+import json
 import logging
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aidou.audit import audit_record
-from aidou.errors import Conflict, DomainError, PermissionDenied
+from aidou.errors import Conflict, DomainError, NotFound, PermissionDenied
 from aidou.jobs import JobKind, job_claim, job_fail, job_requeue
 from aidou.models import AuditLog
 from aidou.money import money
 from workforce import policies
 from workforce.models import (
     Allowance,
+    CalendarDay,
     Centre,
+    LedgerLine,
     LegalFigure,
     PayAdjustment,
     PayPeriod,
@@ -27,8 +31,11 @@ from workforce.models import (
     Payslip,
     PayslipLine,
     PayTerms,
+    PieceRate,
+    Shift,
     TaxDeduction,
     User,
+    WorkUnit,
 )
 from workforce.pay import payroll, selectors
 from workforce.pay.legal import legal_figures_for
@@ -487,6 +494,276 @@ def bank_file_download(
             reason=f"{file_format}, {len(rows)} rows",
         )
     return documents.bank_file_render(period, rows, file_format)
+
+
+# --- Piece rates and the earnings ledger (decision 0015) -------------------------------------
+
+# What a ledger line's `source` names: an annotation (its id), a review (its id).
+LEDGER_SOURCE_ANNOTATION = "annotation"
+LEDGER_SOURCE_REVIEW = "review"
+LEDGER_REVERSE_ACTION = "ledger_reverse"
+MAX_RATE = Decimal("10000")  # yuan per unit: far above any real rate, far below the column's limit
+
+
+def _rate_parse(value) -> Decimal:
+    """A piece rate from a form or the API: a decimal string, 0 ≤ rate < 10,000, at most 4 places."""
+    text = str(value).strip()
+    try:
+        parsed = Decimal(text)
+    except (ArithmeticError, ValueError):
+        raise DomainError(_("Give the rate in yuan, e.g. 0.0800."), field="rate") from None
+    if not parsed.is_finite() or parsed < 0 or parsed >= MAX_RATE:
+        raise DomainError(_("A rate is between 0 and 10,000 yuan."), field="rate")
+    if parsed != parsed.quantize(Decimal("0.0001")):
+        raise DomainError(_("A rate has at most 4 decimals."), field="rate")
+    return parsed.quantize(Decimal("0.0001"))
+
+
+@transaction.atomic
+def piece_rates_set(
+    *,
+    actor: User,
+    centre: Centre,
+    project_id: int,
+    project_name: str,
+    rates: dict[str, object],
+    effective_from: dt.datetime | None = None,
+    note: str = "",
+) -> list[PieceRate]:
+    """New rates of one project at one centre, from `effective_from` (now when not given;
+    never in the past: lines already written keep the rate they were written with). A rate
+    row is never edited: each unit whose rate changes gets a new row; units whose rate in
+    force is the same are left alone. Supervisors and managers of the centre, or a network
+    admin. Raises DomainError (400) for a bad rate or unit, PermissionDenied otherwise."""
+    _require(policies.can_set_piece_rates(actor, centre.pk), _("Only supervisors of this centre may set its rates."))
+    now = timezone.now()
+    moment = effective_from or now
+    if moment < now - dt.timedelta(minutes=1):
+        raise DomainError(_("A new rate starts now or later, never in the past."), field="effective_from")
+    unknown = [unit for unit in rates if unit not in WorkUnit.values]
+    if unknown:
+        raise DomainError(_("Not a unit of work: %(unit)s") % {"unit": unknown[0]}, field="rates")
+    parsed = {unit: _rate_parse(value) for unit, value in rates.items() if str(value).strip() != ""}
+    current = selectors.piece_rates_in_force(centre_id=centre.pk, project_ids=[project_id], at=moment).get(
+        project_id, {}
+    )
+    written = []
+    for unit, value in parsed.items():
+        if current.get(unit) == value:
+            continue
+        written.append(
+            PieceRate(
+                centre=centre,
+                project_id=project_id,
+                project_name=project_name[:200],
+                unit=unit,
+                rate=value,
+                effective_from=moment,
+                set_by=actor,
+                note=note[:200],
+            )
+        )
+    try:
+        with transaction.atomic():
+            PieceRate.objects.bulk_create(written)
+    except IntegrityError:
+        raise Conflict(_("A rate of this project already starts at that moment.")) from None
+    return written
+
+
+def _time_class(*, worker_id: int, centre_id: int, done_at: dt.datetime) -> str:
+    """When the work was done, for its overtime rate (decision 0008): a statutory holiday,
+    a rest day, outside the person's published shifts on a workday that has some, or normal
+    (one or two indexed look-ups)."""
+    local = timezone.localtime(done_at)
+    day = local.date()
+    kind = CalendarDay.objects.filter(date=day).values_list("kind", flat=True).first()
+    if kind == CalendarDay.Kind.STATUTORY:
+        return LedgerLine.TimeClass.HOLIDAY
+    if kind == CalendarDay.Kind.REST or (day.weekday() >= 5 and kind != CalendarDay.Kind.WORKDAY):
+        return LedgerLine.TimeClass.REST_DAY
+    shifts = list(
+        Shift.objects.filter(
+            worker_id=worker_id, date=day, published_starts_at__isnull=False, cancelled_at__isnull=True
+        ).values_list("published_starts_at", "published_ends_at")
+    )
+    if shifts and not any(start is not None and end is not None and start <= done_at < end for start, end in shifts):
+        return LedgerLine.TimeClass.OVERTIME
+    return LedgerLine.TimeClass.NORMAL
+
+
+def ledger_work_accepted(
+    *,
+    worker_id: int,
+    centre_id: int | None,
+    project_id: int,
+    source: str,
+    source_id: int,
+    units: dict[str, int],
+    done_at: dt.datetime,
+    accepted_at: dt.datetime | None = None,
+    description: dict | None = None,
+) -> None:
+    """Write the earning lines of one piece of accepted work: one per unit it has (`units`,
+    as counted by the app that did it) that the project pays at the worker's centre, at the
+    rate in force when it was accepted, `amount` = quantity × rate exactly. Call it inside
+    the transaction that accepts the work. Idempotent: accepting the same work again writes
+    nothing more (the unique constraint on source, source id and unit). A person without a
+    centre, or work whose project has no rate, writes nothing.
+
+    It runs on every accept, so on PostgreSQL it is one statement (the rates in force, the
+    time class and the insert: one round trip); elsewhere three look-ups and an insert."""
+    if centre_id is None:
+        return
+    wanted = {unit: int(count) for unit, count in units.items() if int(count) > 0}
+    if not wanted:
+        return
+    moment = accepted_at or timezone.now()
+    if connection.vendor == "postgresql":
+        _ledger_insert_pg(
+            worker_id=worker_id, centre_id=centre_id, project_id=project_id, source=source, source_id=source_id,
+            units=wanted, done_at=done_at, moment=moment, description=description or {},
+        )  # fmt: skip
+        return
+    rates = selectors.piece_rates_in_force(
+        centre_id=centre_id, project_ids=[project_id], at=moment, units=list(wanted)
+    ).get(project_id, {})
+    if not rates:
+        return
+    time_class = _time_class(worker_id=worker_id, centre_id=centre_id, done_at=done_at)
+    LedgerLine.objects.bulk_create(
+        [
+            LedgerLine(
+                worker_id=worker_id,
+                centre_id=centre_id,
+                kind=LedgerLine.Kind.EARNING,
+                source=source,
+                source_id=source_id,
+                project_id=project_id,
+                unit=unit,
+                quantity=wanted[unit],
+                rate=rate_in_force,
+                amount=wanted[unit] * rate_in_force,  # exact: rounded once, on the payslip
+                description=description or {},
+                work_done_at=done_at,
+                accepted_at=moment,
+                time_class=time_class,
+            )
+            for unit, rate_in_force in sorted(rates.items())
+        ],
+        ignore_conflicts=True,
+    )
+
+
+# The same as the ORM path above, in one statement: per unit the newest rate that started by
+# the moment of acceptance (units without one write nothing), the time class from the
+# calendar and the person's published shifts that day (as _time_class decides it), and the
+# insert, which skips lines already written.
+_LEDGER_INSERT_PG = """
+WITH units (unit, quantity) AS ({units}),
+     day AS (SELECT (SELECT kind FROM workforce_calendarday WHERE date = %(day)s) AS kind),
+     class AS (
+        SELECT CASE
+            WHEN day.kind = 'statutory' THEN 'holiday'
+            WHEN day.kind = 'rest' OR (%(weekend)s AND day.kind IS DISTINCT FROM 'workday') THEN 'rest_day'
+            WHEN EXISTS (SELECT 1 FROM workforce_shift s WHERE s.worker_id = %(worker)s AND s.date = %(day)s
+                         AND s.published_starts_at IS NOT NULL AND s.cancelled_at IS NULL)
+             AND NOT EXISTS (SELECT 1 FROM workforce_shift s WHERE s.worker_id = %(worker)s AND s.date = %(day)s
+                             AND s.cancelled_at IS NULL AND s.published_starts_at <= %(done)s
+                             AND %(done)s < s.published_ends_at)
+            THEN 'overtime' ELSE 'normal' END AS time_class
+        FROM day)
+INSERT INTO workforce_ledgerline (worker_id, centre_id, kind, source, source_id, project_id, unit, quantity, rate,
+    amount, description, work_done_at, accepted_at, time_class, reason, created_at)
+SELECT %(worker)s, %(centre)s, 'earning', %(source)s, %(source_id)s, %(project)s, u.unit, u.quantity, r.rate,
+    u.quantity * r.rate, CAST(%(description)s AS jsonb), %(done)s, %(moment)s, class.time_class, '', %(now)s
+FROM units u CROSS JOIN class
+JOIN LATERAL (SELECT p.rate FROM workforce_piecerate p
+              WHERE p.centre_id = %(centre)s AND p.project_id = %(project)s AND p.unit = u.unit
+                AND p.effective_from <= %(moment)s
+              ORDER BY p.effective_from DESC LIMIT 1) r ON TRUE
+ON CONFLICT DO NOTHING
+"""
+
+
+def _ledger_insert_pg(
+    *, worker_id, centre_id, project_id, source, source_id, units: dict[str, int], done_at, moment, description
+) -> None:
+    day = timezone.localtime(done_at).date()
+    params = {
+        "worker": worker_id, "centre": centre_id, "project": project_id, "source": source, "source_id": source_id,
+        "day": day, "weekend": day.weekday() >= 5, "done": done_at, "moment": moment, "now": timezone.now(),
+        "description": json.dumps(description, ensure_ascii=False, cls=DjangoJSONEncoder),
+    }  # fmt: skip
+    selects = []
+    for number, (unit, quantity) in enumerate(sorted(units.items())):
+        params[f"u{number}"], params[f"q{number}"] = unit, quantity
+        selects.append(f"SELECT CAST(%(u{number})s AS varchar), CAST(%(q{number})s AS integer)")
+    with connection.cursor() as cursor:
+        cursor.execute(_LEDGER_INSERT_PG.format(units=" UNION ALL ".join(selects)), params)
+
+
+def ledger_review_done(
+    *,
+    reviewer_id: int,
+    centre_id: int | None,
+    project_id: int,
+    review_id: int,
+    done_at: dt.datetime,
+    description: dict | None = None,
+) -> None:
+    """The reviewer's line for one review done (accept, send back or fix alike: reviewing
+    is the work), inside the review's transaction. Idempotent by the review's id."""
+    ledger_work_accepted(
+        worker_id=reviewer_id,
+        centre_id=centre_id,
+        project_id=project_id,
+        source=LEDGER_SOURCE_REVIEW,
+        source_id=review_id,
+        units={WorkUnit.REVIEW: 1},
+        done_at=done_at,
+        accepted_at=done_at,
+        description=description,
+    )
+
+
+@transaction.atomic
+def ledger_reverse(*, actor: User, line_id: int, reason: str) -> LedgerLine:
+    """Take back one earning line (accepted work found wrong on audit): a new negative line
+    naming it, with the reason, dated now (so it counts in the open period; a closed
+    payslip never changes). Never an edit. Supervisors and managers of the line's centre.
+    NotFound for a line the actor may not see, Conflict when it is already reversed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why this line is taken back."), field="reason")
+    if len(reason) > 500:
+        raise DomainError(_("At most 500 characters."), field="reason")
+    line = LedgerLine.objects.select_for_update().filter(pk=line_id, kind=LedgerLine.Kind.EARNING).first()
+    if line is None or not policies.can_reverse_ledger(actor, line.centre_id):
+        raise NotFound(_("No such earnings line."))
+    if LedgerLine.objects.filter(reverses=line).exists():
+        raise Conflict(_("This line was already taken back."))
+    reversal = LedgerLine.objects.create(
+        worker_id=line.worker_id,
+        centre_id=line.centre_id,
+        kind=LedgerLine.Kind.REVERSAL,
+        source=line.source,
+        source_id=line.source_id,
+        project_id=line.project_id,
+        unit=line.unit,
+        quantity=-line.quantity,
+        rate=line.rate,
+        amount=-line.amount,
+        description=line.description,
+        work_done_at=line.work_done_at,
+        accepted_at=timezone.now(),
+        time_class=line.time_class,  # the overtime premium it earned goes back with it
+        reverses=line,
+        reason=reason,
+        created_by=actor,
+    )
+    audit_record(actor=actor, action=LEDGER_REVERSE_ACTION, target=line, fields=["amount"], reason=reason[:200])
+    return reversal
 
 
 PAYROLL_RUN_JOB_KIND = JobKind(name="payroll_run", model=PayrollRun, enqueue=payroll_run_enqueue)

@@ -18,4 +18,6 @@ urlpatterns = [
     path("runs/<int:run_id>/retry/", views.run_retry, name="pay-run-retry"),
     path("payslips/<int:payslip_id>/", views.payslip_detail, name="payslip-detail"),
     path("payslips/<int:payslip_id>/pdf/", views.payslip_pdf, name="payslip-pdf"),
+    path("ledger/", views.ledger_audit, name="pay-ledger"),
+    path("ledger/<int:line_id>/reverse/", views.ledger_line_reverse, name="pay-ledger-reverse"),
 ]

@@ -255,3 +255,31 @@ def payslip_pdf(request, payslip_id: int):
 def my_payslips(request):
     payslips = selectors.payslips_visible_to(request.user).filter(worker=request.user)[:36]
     return render(request, "workforce/pay/my_payslips.html", {"payslips": payslips, "draft": Payslip.Status.DRAFT})
+
+
+@login_required
+def ledger_audit(request):
+    """A supervisor's view of the centre's earnings lines (one person's with ?worker=), each
+    earning line with a way to take it back when the work is found wrong on audit."""
+    user = request.user
+    _require(policies.can_reverse_ledger(user, user.centre_id))
+    worker = request.GET.get("worker", "")
+    worker_id = int(worker) if worker.isdigit() and len(worker) < 10 else None
+    lines = list(selectors.ledger_lines_of_centre(user, worker_id=worker_id)[:200])
+    for line in lines:
+        line.explanation = selectors.line_explanation(line)
+    return render(request, "workforce/pay/ledger_audit.html", {"lines": lines, "worker_id": worker_id})
+
+
+@login_required
+@require_POST
+def ledger_line_reverse(request, line_id: int):
+    try:
+        services.ledger_reverse(actor=request.user, line_id=line_id, reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The line was taken back; the person sees why on their home page."))
+    return redirect("pay-ledger")

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from annotation.demo import DEMO_SCHEMA, coco_for, street_scene
+from annotation.demo_pay import demo_rates_set
 from annotation.models import ApiKey, Batch, ClientMember, Project
 from annotation.services.api_keys import organisation_get_or_create
 from annotation.services.assignments import assignment_next, assignment_submit
@@ -90,6 +91,7 @@ class Command(BaseCommand):
         if supervisor is None:  # seed_demo has not run: no centre staff to give work to
             return
         teams = list(Team.objects.filter(centre=supervisor.centre).order_by("id"))
+        demo_rates_set(project, supervisor)  # Yijun's rates first: the work accepted below is paid
         today = timezone.localdate()
         batch_create(
             actor=supervisor,
