@@ -174,6 +174,9 @@ class CaregiverAssignment(models.Model):
             models.UniqueConstraint(fields=["session", "caregiver"], name="caregiver_assignment_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.caregiver_id} @ {self.session_id}"
+
 
 class Child(models.Model):
     """A staff member's child. Only what care needs; health notes encrypted; no row without
@@ -238,6 +241,9 @@ class EmergencyContact(models.Model):
     class Meta:
         ordering = ["child", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.relation})"
+
 
 class Booking(models.Model):
     """A child's place in a session: confirmed, or waitlisted with a ticket (first come,
@@ -298,7 +304,7 @@ class Attendance(models.Model):
     checked_out_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    collected_by = models.ForeignKey(PickupPerson, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    collected_by = models.ForeignKey(PickupPerson, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     late_pickup = models.BooleanField(_("picked up late"), default=False)
 
     class Meta:
@@ -309,6 +315,9 @@ class Attendance(models.Model):
                 name="care_attendance_out_after_in",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id} in {self.checked_in_at:%H:%M}"
 
 
 class Notice(models.Model):
@@ -328,9 +337,15 @@ class Notice(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient_id}"
+
 
 class ShiftFollower(models.Model):
     """The last workforce ShiftEvent id childcare has acted on (one row), so a missed
     signal is caught up on the next one."""
 
     last_event_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"after {self.last_event_id}"

@@ -4,12 +4,12 @@ centre and admins only; anything else answers as if it did not exist (404)."""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from aidou.errors import NotFound
 from childcare import policies
-from childcare.models import AgeBand, Booking, Caregiver, Child, PickupPerson, RatioRule, Room, Session
+from childcare.models import Booking, Caregiver, Child, PickupPerson, RatioRule, Room, Session
 from workforce.models import Role
 from workforce.scheduling.selectors import published_shifts
 
@@ -50,11 +50,12 @@ def ratio_rule_for(*, centre_id: int, band: str, day: dt.date) -> RatioRule | No
 
 
 def ratio_rules_in_force(*, centre_id: int, day: dt.date) -> dict[str, RatioRule]:
-    found = {}
-    for band in AgeBand.values:
-        rule = ratio_rule_for(centre_id=centre_id, band=band, day=day)
-        if rule is not None:
-            found[band] = rule
+    """Every band's rule in force on a day (as ratio_rule_for), in one query."""
+    found: dict[str, RatioRule] = {}
+    rules = RatioRule.objects.filter(Q(centre_id=centre_id) | Q(centre__isnull=True), effective_from__lte=day)
+    # The network default first, then the centre's own, each oldest first: the last wins.
+    for rule in rules.order_by(F("centre_id").asc(nulls_first=True), "effective_from", "id"):
+        found[rule.band] = rule
     return found
 
 
