@@ -41,6 +41,7 @@ urlpatterns = [
     path("client/", include("annotation.urls")),
     path("pay/", include("workforce.pay.urls")),
     path("certification/", include("certification.urls")),
+    path("childcare/", include("childcare.urls")),
     path("", include("annotation.urls_staff")),
     path("", include("workforce.urls")),
 ]

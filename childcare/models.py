@@ -137,6 +137,10 @@ class Session(models.Model):
     def __str__(self) -> str:
         return f"{self.room} {self.starts_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def free_places(self) -> int:
+        return max(self.places - self.confirmed_count, 0)
+
 
 class Caregiver(models.Model):
     """A childcare staff member's record: qualification and health certificate with expiry.

@@ -135,7 +135,7 @@ def guardian_bookings(guardian, *, since: dt.date) -> list[Booking]:
     bookings = list(
         Booking.objects.filter(child__guardians=guardian, session__date__gte=since)
         .exclude(status=Booking.Status.CANCELLED)
-        .select_related("session__room", "child")
+        .select_related("session__room", "child", "attendance")
         .order_by("session__starts_at", "child__name", "id")
         .distinct()
     )

@@ -40,5 +40,7 @@ def test_the_last_places_go_to_exactly_as_many_guardians(centre, hr, lead):
     session.refresh_from_db()
     assert session.confirmed_count == 3
     assert Booking.objects.filter(session=session, status="confirmed").count() == 3
-    tickets = list(Booking.objects.filter(session=session, status="waitlisted").values_list("waitlist_ticket", flat=True))
+    tickets = list(
+        Booking.objects.filter(session=session, status="waitlisted").values_list("waitlist_ticket", flat=True)
+    )
     assert sorted(tickets) == list(range(1, guardians - 2))
