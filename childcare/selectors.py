@@ -148,12 +148,12 @@ def guardian_bookings(guardian, *, since: dt.date) -> list[Booking]:
             .order_by("session_id", "waitlist_ticket")
             .values_list("session_id", "waitlist_ticket")
         ):
-            queues.setdefault(session_id, []).append(ticket)
+            queues.setdefault(session_id, []).append(ticket or 0)
         for booking in waitlisted:
-            booking.position = queues[booking.session_id].index(booking.waitlist_ticket) + 1
+            booking.position = queues[booking.session_id].index(booking.waitlist_ticket or 0) + 1  # type: ignore[attr-defined]
     for booking in bookings:
         if booking.status != Booking.Status.WAITLISTED:
-            booking.position = None
+            booking.position = None  # type: ignore[attr-defined]
     return bookings
 
 
@@ -208,9 +208,10 @@ def proposals_for(guardian, *, now: dt.datetime | None = None) -> list[Proposal]
     rules = ratio_rules_in_force(centre_id=guardian.centre_id, day=timezone.localdate(now))
     found, seen = [], set()
     for shift in shifts:
-        for session in covering_sessions(
-            sessions, starts_at=shift.published_starts_at, ends_at=shift.published_ends_at
-        ):
+        starts, ends = shift.published_starts_at, shift.published_ends_at
+        if starts is None or ends is None:  # the selector returns published shifts only
+            continue
+        for session in covering_sessions(sessions, starts_at=starts, ends_at=ends):
             for child in children:
                 pair = (child.pk, session.pk)
                 if pair in booked or pair in seen:
@@ -218,7 +219,7 @@ def proposals_for(guardian, *, now: dt.datetime | None = None) -> list[Proposal]
                 if not child_fits_band(child, band=session.room.band, day=session.date, rules=rules):
                     continue
                 seen.add(pair)
-                found.append(Proposal(child, session, shift.pk, shift.published_starts_at, shift.published_ends_at))
+                found.append(Proposal(child, session, shift.pk, starts, ends))
     return found
 
 

@@ -123,3 +123,8 @@ def shift_cancel(shift: Shift) -> None:
         starts_at=shift.published_starts_at, ends_at=shift.published_ends_at,
     )  # fmt: skip
     _publish([event], shift.worker.centre_id)
+
+
+def booking_for(guardian, *, session: Session):
+    """A child of `guardian` booked in `session` (confirmed or waitlisted)."""
+    return services.booking_create(actor=guardian, child=child_of(guardian), session=session)
