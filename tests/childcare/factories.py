@@ -4,6 +4,7 @@ engineer's work), with the event and signal a publication writes and sends."""
 
 import datetime as dt
 import itertools
+from importlib import import_module
 
 from django.db import transaction
 from django.utils import timezone
@@ -40,9 +41,17 @@ def room(centre, *, name: str | None = None, band: str = AgeBand.SCHOOL_AGE, cap
     return Room.objects.create(centre=centre, name=name or f"房间{next(_serial)}", band=band, capacity=capacity)
 
 
+def default_rules() -> None:
+    """The national defaults the data migration seeds (a transactional test flushes them)."""
+    from django.apps import apps
+
+    import_module("childcare.migrations.0002_ratio_rules_seed").seed(apps, None)
+
+
 def session(room_: Room, *, day: dt.date | None = None, start=(16, 0), end=(19, 0), kind=SessionKind.AFTER_SCHOOL):
     """One dated session made from a weekly template through the generator."""
     day = day or next_weekday(2)
+    default_rules()
     template, _ = SessionTemplate.objects.get_or_create(
         room=room_, kind=kind, weekday=day.weekday(), starts=dt.time(*start), ends=dt.time(*end)
     )
