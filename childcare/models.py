@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from aidou.models import Job
 from workforce.models import Centre
 
 
@@ -166,6 +167,43 @@ class Caregiver(models.Model):
 
     def counts_on(self, day) -> bool:
         return self.health_certificate_expires is not None and self.health_certificate_expires >= day
+
+
+class CaregiverAvailability(models.Model):
+    """When a caregiver can work, week by week: a weekday and a stretch of it."""
+
+    caregiver = models.ForeignKey(Caregiver, on_delete=models.CASCADE, related_name="availability")
+    weekday = models.PositiveSmallIntegerField(_("weekday"))  # 0 Monday .. 6 Sunday
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+
+    class Meta:
+        ordering = ["caregiver", "weekday", "starts"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="caregiver_availability_weekday"),
+            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="caregiver_availability_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caregiver_id} {self.weekday} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+
+class RosterSolve(Job):
+    """A run of the caregiver solver over a centre's sessions in [start, end]; on success its
+    plan is published (assignments replaced, places recounted). `errors` lists the sessions
+    that lack caregivers: {"session", "room", "starts_at", "missing"}."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="+")
+    start = models.DateField()
+    end = models.DateField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"roster {self.centre_id} {self.start}–{self.end} {self.status}"
 
 
 class CaregiverAssignment(models.Model):

@@ -12,29 +12,33 @@ import re
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aidou.audit import audit_record
 from aidou.crypto import decrypt_text, encrypt_text
 from aidou.errors import Conflict, DomainError, NotFound, PermissionDenied
+from aidou.jobs import job_claim
 from childcare import policies, selectors
 from childcare.models import (
     Attendance,
     Booking,
     Caregiver,
     CaregiverAssignment,
+    CaregiverAvailability,
     Child,
     EmergencyContact,
     Notice,
     PickupPerson,
     RatioRule,
     Room,
+    RosterSolve,
     Session,
     SessionTemplate,
     ShiftFollower,
 )
+from childcare.rostering import CaregiverOffer, SessionNeed, ratio_violations, roster_solve
 from workforce.scheduling.selectors import shift_events_after
 
 CONSENT_VERSION = "2026-1"
@@ -579,3 +583,109 @@ def child_check_out(*, actor, booking: Booking, pickup_person_id: int, pin: str)
     if refusal is not None:
         raise PinRefused(refusal, field="pin")
     return attendance
+
+
+# --- Caregiver rostering (childcare/rostering.py) ------------------------------------------
+
+
+@transaction.atomic
+def roster_solve_start(*, actor, centre_id: int, start: dt.date, end: dt.date, enqueue: bool = True) -> RosterSolve:
+    """The lead asks for a caregiver roster of [start, end]: a job a worker runs."""
+    if not policies.can_run_space(actor, centre_id):
+        raise PermissionDenied(_("Only the centre's childcare staff can roster caregivers."))
+    if end < start or (end - start).days > 62:
+        raise ValidationError({"end": [_("Roster at most 62 days, ending after the start.")]})
+    job = RosterSolve.objects.create(centre_id=centre_id, start=start, end=end, created_by=actor)
+    if enqueue:
+        from childcare.tasks import roster_solve_task
+
+        transaction.on_commit(lambda: roster_solve_task.delay(job.pk))
+    return job
+
+
+def _roster_inputs(job: RosterSolve):
+    sessions = list(
+        Session.objects.filter(room__centre_id=job.centre_id, date__gte=job.start, date__lte=job.end)
+        .select_related("room")
+        .annotate(waiting=Count("bookings", filter=Q(bookings__status=Booking.Status.WAITLISTED)))
+        .order_by("starts_at", "id")
+    )
+    needs = [
+        SessionNeed(
+            s.pk,
+            timezone.localtime(s.starts_at).replace(tzinfo=None),
+            timezone.localtime(s.ends_at).replace(tzinfo=None),
+            # Everyone booked or waiting, within the room's limit; one caregiver at least,
+            # so that an empty session can take bookings.
+            max(min(s.confirmed_count + s.waiting, s.capacity), 1),
+            s.children_per_caregiver,
+        )
+        for s in sessions
+    ]
+    stretches: dict[int, list] = {}
+    for slot in CaregiverAvailability.objects.filter(caregiver__centre_id=job.centre_id):
+        stretches.setdefault(slot.caregiver_id, []).append(slot)
+    offers = []
+    for caregiver in Caregiver.objects.filter(centre_id=job.centre_id).order_by("id"):
+        available = []
+        for offset in range((job.end - job.start).days + 1):
+            day = job.start + dt.timedelta(days=offset)
+            for slot in stretches.get(caregiver.pk, []):
+                if slot.weekday == day.weekday():
+                    available.append((dt.datetime.combine(day, slot.starts), dt.datetime.combine(day, slot.ends)))
+        offers.append(
+            CaregiverOffer(
+                caregiver.pk,
+                caregiver.health_certificate_expires,
+                tuple(available),
+                caregiver.max_hours_per_day,
+                caregiver.max_hours_per_week,
+            )
+        )
+    return sessions, needs, offers
+
+
+def roster_solve_run(*, job_id: int) -> None:
+    """Solve, check the plan independently, publish it. Sessions the solver could fully
+    staff get its caregivers; those it could not keep theirs and are listed in `errors`
+    with how many caregivers they lack. Safe to run twice (claimed once)."""
+    if not job_claim(RosterSolve, job_id, processed=0, assigned=0, errors=[]):
+        return
+    job = RosterSolve.objects.get(pk=job_id)
+    sessions, needs, offers = _roster_inputs(job)
+    RosterSolve.objects.filter(pk=job_id).update(total=len(sessions))
+    plan = roster_solve(needs, offers)
+    staffed = {sid: ids for sid, ids in plan.assignments.items() if sid not in plan.shortfalls}
+    checked = [n for n in needs if n.id in staffed]
+    problems = ratio_violations(checked, offers, staffed)
+    if problems:  # never publish a roster the checker rejects
+        RosterSolve.objects.filter(pk=job_id).update(
+            status=RosterSolve.Status.FAILED, failure="; ".join(problems)[:2000], finished_at=timezone.now()
+        )
+        return
+    by_id = {s.pk: s for s in sessions}
+    assigned = 0
+    with transaction.atomic():
+        CaregiverAssignment.objects.filter(session_id__in=list(staffed)).delete()
+        CaregiverAssignment.objects.bulk_create(
+            [CaregiverAssignment(session_id=sid, caregiver_id=cid) for sid, ids in staffed.items() for cid in ids]
+        )
+        for sid in staffed:
+            session_places_refresh(session_id=sid)
+            assigned += len(staffed[sid])
+    errors = [
+        {
+            "session": sid,
+            "room": by_id[sid].room.name,
+            "starts_at": by_id[sid].starts_at.isoformat(),
+            "missing": missing,
+        }
+        for sid, missing in sorted(plan.shortfalls.items())
+    ]
+    RosterSolve.objects.filter(pk=job_id).update(
+        status=RosterSolve.Status.SUCCEEDED,
+        processed=len(sessions),
+        assigned=assigned,
+        errors=errors,
+        finished_at=timezone.now(),
+    )

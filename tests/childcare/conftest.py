@@ -24,3 +24,8 @@ def other_guardian(centre, hr):
 @pytest.fixture
 def after_school(centre):
     return care.room(centre, name="课后一班", capacity=20)
+
+
+@pytest.fixture
+def families_of_12(centre, hr):
+    return [factories.worker(actor=hr, centre=centre, name=f"家长{i}") for i in range(12)]
