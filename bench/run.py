@@ -39,6 +39,7 @@ BENCHMARKS = [
     "quality",
     "payroll",
     "certification",
+    "childcare",
 ]
 
 SERVER_WORKERS = 4
