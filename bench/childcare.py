@@ -161,36 +161,10 @@ def _race_setup(centre, password) -> None:
     )
 
 
-def _greedy(needs, offers) -> dict[int, list[int]]:
-    """The bare limit: first fit by least load, hours a day and week, no overlap."""
-    load: dict[int, int] = {o.id: 0 for o in offers}
-    days: dict[tuple[int, dt.date], int] = {}
-    taken: dict[int, list] = {o.id: [] for o in offers}
-    plan: dict[int, list[int]] = {}
-    for need in needs:
-        chosen = []
-        for offer in sorted(offers, key=lambda o: load[o.id]):
-            if len(chosen) >= need.needed:
-                break
-            if (
-                not offer.can_take(need)
-                or days.get((offer.id, need.day), 0) + need.minutes > offer.max_hours_per_day * 60
-            ):
-                continue
-            if any(s.starts_at < need.ends_at and need.starts_at < s.ends_at for s in taken[offer.id]):
-                continue
-            chosen.append(offer.id)
-            load[offer.id] += need.minutes
-            days[offer.id, need.day] = days.get((offer.id, need.day), 0) + need.minutes
-            taken[offer.id].append(need)
-        plan[need.id] = chosen
-    return plan
-
-
 def _roster_rows(ctx: Context) -> list[Row]:
     from childcare import services
     from childcare.models import Booking, CaregiverAssignment, RosterSolve, Session
-    from childcare.rostering import ratio_violations
+    from childcare.rostering import ratio_violations, roster_greedy
     from workforce.models import User
 
     centre = _centre()
@@ -210,7 +184,7 @@ def _roster_rows(ctx: Context) -> list[Row]:
         raise BenchError(f"roster job {job.status}: {job.failure}")
     _sessions, needs, offers = services._roster_inputs(job)
     began = time.perf_counter()
-    greedy = _greedy(needs, offers)
+    greedy = roster_greedy(needs, offers)
     bare = time.perf_counter() - began
     published: dict[int, list[int]] = {}
     for session_id, caregiver_id in CaregiverAssignment.objects.filter(session__in=month).values_list(

@@ -90,6 +90,37 @@ def _clash(a: SessionNeed, b: SessionNeed) -> bool:
     return second.starts_at - first.ends_at < NIGHT_REST
 
 
+def roster_greedy(needs: list[SessionNeed], offers: list[CaregiverOffer]) -> dict[int, list[int]]:
+    """First fit by least load, session by session in time order: the solver's starting
+    hint and its fallback. Respects certificates, availability, hours and rest (the same
+    `_clash`), not fairness beyond the least-loaded-first order."""
+    load: dict[int, int] = {o.id: 0 for o in offers}
+    days: dict[tuple[int, dt.date], int] = {}
+    taken: dict[int, list[SessionNeed]] = {o.id: [] for o in offers}
+    plan: dict[int, list[int]] = {}
+    for need in needs:
+        chosen: list[int] = []
+        for offer in sorted(offers, key=lambda o: load[o.id]):
+            if len(chosen) >= need.needed:
+                break
+            if (
+                not offer.can_take(need)
+                or days.get((offer.id, need.day), 0) + need.minutes > offer.max_hours_per_day * 60
+            ):
+                continue
+            week = sum(s.minutes for s in taken[offer.id] if _week(s.day) == _week(need.day))
+            if week + need.minutes > offer.max_hours_per_week * 60:
+                continue
+            if any(_clash(s, need) for s in taken[offer.id]):
+                continue
+            chosen.append(offer.id)
+            load[offer.id] += need.minutes
+            days[offer.id, need.day] = days.get((offer.id, need.day), 0) + need.minutes
+            taken[offer.id].append(need)
+        plan[need.id] = chosen
+    return plan
+
+
 def roster_solve(
     sessions: list[SessionNeed], caregivers: list[CaregiverOffer], *, seconds: float = SOLVER_SECONDS
 ) -> Plan:
@@ -140,6 +171,11 @@ def roster_solve(
     if loads:
         model.add_max_equality(busiest, loads)
         model.add_min_equality(quietest, loads)
+    # Start from the greedy plan: CP-SAT then has a solution at once and improves on it.
+    for sid, ids in roster_greedy(sessions, caregivers).items():
+        for cid in ids:
+            if (cid, sid) in x:
+                model.add_hint(x[cid, sid], 1)
     # A missing caregiver weighs more than any spread of hours could.
     model.minimize(sum(short.values()) * (horizon + 1) + busiest - quietest)
     solver = cp_model.CpSolver()
@@ -148,7 +184,14 @@ def roster_solve(
     status = solver.solve(model)
     plan = Plan(status=solver.status_name(status))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        plan.shortfalls = {s.id: s.needed for s in sessions if s.needed}
+        # No solution within the time (a loaded machine): the greedy plan, which keeps
+        # every hard rule, rather than nothing.
+        plan.status += " (greedy)"
+        plan.assignments = roster_greedy(sessions, caregivers)
+        for s in sessions:
+            missing = s.needed - len(plan.assignments.get(s.id, []))
+            if missing > 0:
+                plan.shortfalls[s.id] = missing
         return plan
     for s in sessions:
         chosen = [c.id for c in caregivers if (c.id, s.id) in x and solver.value(x[c.id, s.id])]
