@@ -288,3 +288,14 @@ def tablet_check_out(request, booking_id: int):
             % {"child": booking.child, "person": attendance.collected_by.name},
         )
     return redirect("childcare-tablet")
+
+
+def home_panel(request) -> dict | None:
+    """The way in from everyone's home page: the lead's pages for care staff, the booking
+    page for guardians (with how many shifts still lack care)."""
+    user = request.user
+    staff = policies.is_care_staff(user, user.centre_id) and user.centre_id is not None
+    children = selectors.children_of(user)
+    if not staff and not children:
+        return None
+    return {"staff": staff, "proposals": len(selectors.proposals_for(user)) if children else 0}

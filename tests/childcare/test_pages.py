@@ -108,3 +108,10 @@ def test_tablet_check_in_and_pin_check_out(centre, hr, lead, guardian):
     assert "小宝 已由 妈妈 接走" in right.content.decode()
     assert Attendance.objects.get(booking=booking).collected_by == mum
     assert dt.timedelta(0) <= timezone.now() - Attendance.objects.get(booking=booking).checked_out_at
+
+
+def test_home_page_leads_to_the_care_space(shift_week, guardian, lead, annotator):
+    assert "/childcare/lead/" in client_for(lead).get("/").content.decode()
+    html = client_for(guardian).get("/").content.decode()
+    assert "您的班次还有 1 个托育场次未预订" in html
+    assert 'id="childcare-panel"' not in client_for(annotator).get("/").content.decode()
