@@ -288,22 +288,36 @@ def _guardian_ids(booking: Booking) -> list[int]:
 
 def _waitlist_promote(session_id: int) -> list[Booking]:
     """Confirm waitlisted bookings in ticket order while places last; tell their guardians.
-    Call with the session locked."""
-    promoted = []
+    Call with the session locked. A fixed handful of queries however many move up."""
+    session = Session.objects.get(pk=session_id)
+    free = session.places - session.confirmed_count
+    if free <= 0:
+        return []
+    first = list(
+        Booking.objects.filter(session_id=session_id, status=Booking.Status.WAITLISTED).order_by(
+            "waitlist_ticket", "id"
+        )[:free]
+    )
+    if not first:
+        return []
+    # The same guard as one booking, for all of them at once.
+    if not Session.objects.filter(pk=session_id, confirmed_count__lte=F("places") - len(first)).update(
+        confirmed_count=F("confirmed_count") + len(first)
+    ):
+        return []
     now = timezone.now()
-    while True:
-        first = (
-            Booking.objects.filter(session_id=session_id, status=Booking.Status.WAITLISTED)
-            .order_by("waitlist_ticket", "id")
-            .first()
-        )
-        if first is None or not _take_place(session_id):
-            break
-        Booking.objects.filter(pk=first.pk).update(status=Booking.Status.CONFIRMED, confirmed_at=now)
-        first.status, first.confirmed_at = Booking.Status.CONFIRMED, now
-        _tell_guardians(first, Notice.Kind.PROMOTED)
-        promoted.append(first)
-    return promoted
+    Booking.objects.filter(pk__in=[b.pk for b in first]).update(status=Booking.Status.CONFIRMED, confirmed_at=now)
+    guardians = Child.guardians.through.objects.filter(child_id__in={b.child_id for b in first})
+    by_child: dict[int, list[int]] = {}
+    for child_id, user_id in guardians.values_list("child_id", "user_id"):
+        by_child.setdefault(child_id, []).append(user_id)
+    Notice.objects.bulk_create(
+        [Notice(recipient_id=user_id, booking=b, kind=Notice.Kind.PROMOTED) for b in first
+         for user_id in by_child.get(b.child_id, [])]
+    )  # fmt: skip
+    for booking in first:
+        booking.status, booking.confirmed_at = Booking.Status.CONFIRMED, now
+    return first
 
 
 def places_for(session: Session, counted: int) -> int:
