@@ -172,10 +172,10 @@ def roster_solve(
         model.add_max_equality(busiest, loads)
         model.add_min_equality(quietest, loads)
     # Start from the greedy plan: CP-SAT then has a solution at once and improves on it.
-    for sid, ids in roster_greedy(sessions, caregivers).items():
-        for cid in ids:
-            if (cid, sid) in x:
-                model.add_hint(x[cid, sid], 1)
+    greedy = roster_greedy(sessions, caregivers)
+    chosen_first = {(cid, sid) for sid, ids in greedy.items() for cid in ids}
+    for key, var in x.items():  # a complete hint, or CP-SAT may drop it
+        model.add_hint(var, 1 if key in chosen_first else 0)
     # A missing caregiver weighs more than any spread of hours could.
     model.minimize(sum(short.values()) * (horizon + 1) + busiest - quietest)
     solver = cp_model.CpSolver()
@@ -187,7 +187,7 @@ def roster_solve(
         # No solution within the time (a loaded machine): the greedy plan, which keeps
         # every hard rule, rather than nothing.
         plan.status += " (greedy)"
-        plan.assignments = roster_greedy(sessions, caregivers)
+        plan.assignments = greedy
         for s in sessions:
             missing = s.needed - len(plan.assignments.get(s.id, []))
             if missing > 0:
@@ -199,6 +199,12 @@ def roster_solve(
         missing = s.needed - len(chosen)
         if missing > 0:
             plan.shortfalls[s.id] = missing
+    greedy_short = sum(max(s.needed - len(greedy.get(s.id, [])), 0) for s in sessions)
+    if greedy_short < sum(plan.shortfalls.values()):  # stopped by the time limit before the hint's quality
+        plan.status += " (greedy)"
+        plan.assignments = greedy
+        plan.shortfalls = {s.id: s.needed - len(greedy.get(s.id, [])) for s in sessions
+                           if s.needed > len(greedy.get(s.id, []))}  # fmt: skip
     return plan
 
 
