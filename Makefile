@@ -31,6 +31,7 @@ run: setup-app
 	$(BIN)/python manage.py seed_demo_client
 	$(BIN)/python manage.py seed_demo_pay
 	$(BIN)/python manage.py seed_demo_certification
+	$(BIN)/python manage.py seed_demo_childcare
 	./bin/run-embedded
 
 ## make test: the whole test suite (browser tests run when /usr/bin/chromium is present).

@@ -44,6 +44,7 @@ urlpatterns = [
     path("pay/", include("workforce.pay.urls")),
     path("schedule/", include("workforce.scheduling.urls")),
     path("certification/", include("certification.urls")),
+    path("childcare/", include("childcare.urls")),
     path("", include("annotation.urls_staff")),
     path("", include("workforce.urls")),
 ]

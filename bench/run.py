@@ -41,6 +41,7 @@ BENCHMARKS = [
     "payroll",
     "certification",
     "earnings",
+    "childcare",
 ]
 
 SERVER_WORKERS = 4

@@ -129,6 +129,10 @@ def world(db, centre, hr):
     run = payroll_run_start(actor=hr, period=period, enqueue=False)
     payroll_run_execute(job_id=run.pk)
     payslip = period.payslips.first()
+    from tests.childcare import factories as care
+
+    care_session = care.session(care.room(centre, name="扫描托育"))
+    care_booking = care.booking_for(boss, session=care_session)
     ids = {
         "projects": project.pk,
         "items": item.pk,
@@ -148,6 +152,7 @@ def world(db, centre, hr):
         "payslips": payslip.pk if payslip else 1,
         "certificates": 1,  # none issued here: the ids reach the 404 path
         "exams": 1,
+        "childcare": care_booking.pk,  # the bookings' {booking_id}; the boss is its child's guardian
     }
     staff_token = Token.objects.create(user=boss).key
     callers = {
