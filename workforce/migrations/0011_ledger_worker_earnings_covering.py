@@ -27,6 +27,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workforce", "0008_job_attempts")]
+    dependencies = [("workforce", "0010_pinyin_sort_keys")]
 
     operations = [migrations.RunPython(create, drop)]
