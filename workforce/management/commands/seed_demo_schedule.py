@@ -1,5 +1,5 @@
 """Demo scheduling for 宜君: three shift types, each team's roster published for the past
-four weeks, this week and next, a month of clock records (a few late, one forgotten and
+ten weeks, this week and next, their clock records (a few late, one forgotten and
 entered by the supervisor), and leave in every state. Run after `seed_demo`.
 
 Idempotent: a published week is left as it is, and a day that has clock records gets no
@@ -32,7 +32,9 @@ from workforce.scheduling.selectors import day_kinds_between
 CENTRE = "宜君数字就业中心"
 SHIFT_TYPES = [("上午班", dt.time(8, 30), dt.time(12, 0), 0), ("下午班", dt.time(13, 30), dt.time(17, 30), 0),
                ("晚班", dt.time(18, 30), dt.time(21, 30), 0)]  # fmt: skip
-PAST_WEEKS = 4
+# Ten weeks back: the demo pay periods (October and November, annotation/demo_pay.py) are
+# computed from this attendance, so full-time staff are paid at least the minimum wage.
+PAST_WEEKS = 10
 
 
 class Command(BaseCommand):
@@ -108,11 +110,11 @@ class Command(BaseCommand):
         return published
 
     def _attendance(self, centre: Centre) -> int:
-        """For the published shifts of the past thirty days: a clock-in a few minutes either
+        """For the published shifts of the past PAST_WEEKS weeks: a clock-in a few minutes either
         side of the start (one in twelve more than five minutes late), out near the end."""
         zone = ZoneInfo(settings.TIME_ZONE)
         today = timezone.localdate()
-        first = today - dt.timedelta(days=30)
+        first = today - dt.timedelta(weeks=PAST_WEEKS)
         shifts = list(
             Shift.objects.filter(
                 roster__team__centre=centre,
