@@ -17,8 +17,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-
-from ortools.sat.python import cp_model
+from typing import Any
 
 # Sessions of one day may follow each other; from one day to the next, a night's rest.
 NIGHT_REST = dt.timedelta(hours=11)
@@ -124,8 +123,12 @@ def roster_greedy(needs: list[SessionNeed], offers: list[CaregiverOffer]) -> dic
 def roster_solve(
     sessions: list[SessionNeed], caregivers: list[CaregiverOffer], *, seconds: float = SOLVER_SECONDS
 ) -> Plan:
+    # OR-Tools (with pandas and protobuf) is loaded by the rostering job only, not by every
+    # web and worker process at start-up (docs/decisions/0018).
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
-    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    x: dict[tuple[int, int], Any] = {}
     for s in sessions:
         for c in caregivers:
             if s.needed and c.can_take(s):

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from aidou.jobs import JOB_KINDS, job_claim, jobs_sweep
 from annotation.models import ExportJob, ImportJob, Item, QualityJob, WebhookDelivery
 from annotation.services.imports import import_run, import_start
+from childcare.models import RosterSolve
 from tests import factories
 from tests.annotation.factories import (
     ExportJobFactory,
@@ -80,7 +81,14 @@ def test_every_kind_of_job_is_known_to_the_sweep():
         "quality": QualityJob,
         "roster_import": RosterImport,
         "payroll_run": PayrollRun,
+        "roster_solve": RosterSolve,
     }
+    # The class, not the list: a job model added later without registering fails here.
+    from django.apps import apps
+
+    from aidou.models import Job
+
+    assert {kind.model for kind in JOB_KINDS.values()} == {m for m in apps.get_models() if issubclass(m, Job)}
 
 
 def test_a_claim_counts_an_attempt(project):

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Loaded by the quality recomputation, the PDF pages and roster workbooks only.
-HEAVY = ["scipy", "shapely", "fpdf", "fontTools", "openpyxl", "segno"]
+# Loaded by the quality recomputation, the PDF pages, roster workbooks and caregiver rostering only.
+HEAVY = ["scipy", "shapely", "fpdf", "fontTools", "openpyxl", "segno", "ortools", "pandas"]
 PROBE = """
 import json, sys
 import django
