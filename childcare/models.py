@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from aidou.fields import NameField
 from aidou.models import Job
 from workforce.models import Centre
 
@@ -58,7 +59,7 @@ class RatioRule(models.Model):
 
 class Room(models.Model):
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="care_rooms", verbose_name=_("centre"))
-    name = models.CharField(_("name"), max_length=100)
+    name = NameField(_("name"), max_length=100)
     band = models.CharField(_("age band"), max_length=16, choices=AgeBand.choices)
     # The room's own limit (floor space, beds); the band's largest group may be lower.
     capacity = models.PositiveSmallIntegerField(_("capacity"))
@@ -225,7 +226,7 @@ class Child(models.Model):
     the consent of a guardian, recorded on the row."""
 
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="children", verbose_name=_("centre"))
-    name = models.CharField(_("name"), max_length=50)
+    name = NameField(_("name"), max_length=50)
     birth_date = models.DateField(_("birth date"))
     guardians = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="children", verbose_name=_("guardians"))
     allergies_encrypted = models.TextField(blank=True, editable=False)
@@ -258,7 +259,7 @@ class PickupPerson(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = NameField(_("name"), max_length=50)
     relation = models.CharField(_("relation"), max_length=30)
     mobile = models.CharField(_("mobile"), max_length=11)
     pin_hash = models.CharField(max_length=128, editable=False)
@@ -276,7 +277,7 @@ class PickupPerson(models.Model):
 
 class EmergencyContact(models.Model):
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="emergency_contacts")
-    name = models.CharField(_("name"), max_length=50)
+    name = NameField(_("name"), max_length=50)
     relation = models.CharField(_("relation"), max_length=30)
     mobile = models.CharField(_("mobile"), max_length=11)
 

@@ -32,7 +32,7 @@ SAME_MEANING = [
     {"export"},
     {"open", "in progress"},
     {"review"},
-    {"comment", "reference"},  # the bank file's memo column
+    {"comment", "reference", "note"},  # the bank file's memo column; a note on a record
     {
         "this import cannot run again; send the file again instead",
         "this import cannot run again; upload the file again instead",
@@ -51,6 +51,19 @@ SAME_MEANING = [
     {"start", "open"},
     {"course session", "session"},
     {"nominate", "nominated"},
+    {"care", "childcare"},
+    {"delete", "remove"},
+    {"people", "person"},
+    {"added", "created"},
+    {"set a password", "set password"},
+    {"on rest day", "rest day"},
+    {"on statutory holiday", "statutory holiday"},
+    {"clocked in at %(time)", "clocked in since %(time)"},
+    {"date", "day"},
+    {"absence", "ask for leave", "leave"},
+    {"pick-up people", "pick-up person"},
+    {"check in", "check-in"},
+    {"child", "children"},
 ]
 
 
