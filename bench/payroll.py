@@ -92,8 +92,9 @@ def _make_data(people: int, lines: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""INSERT INTO {user} (password, is_superuser, username, first_name, last_name, email, is_staff,
-                    is_active, date_joined, name, centre_id)
-                SELECT '!', {false}, 'bench-pay-' || g, '', '', '', {false}, {true}, %s, '计件员' || g, %s
+                    is_active, date_joined, name, name_sort, centre_id)
+                SELECT '!', {false}, 'bench-pay-' || g, '', '', '', {false}, {true}, %s, '计件员' || g,
+                    'ji jian yuan ' || g, %s
                 FROM ({_series(people)}) AS series""",  # noqa: S608 - table names from the models, numbers cast
                 [dt.datetime(2026, 1, 1, tzinfo=dt.UTC), centre.pk],
             )
