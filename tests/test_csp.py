@@ -122,3 +122,37 @@ def test_a_confirmation_still_guards_closing_a_batch(page, live_server, centre, 
     page.wait_for_load_state("networkidle")
     batch.refresh_from_db()
     assert batch.status == Batch.Status.CLOSED
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium package")
+@pytest.mark.django_db(transaction=True)
+def test_revoking_an_api_key_asks_first_and_names_what_stops_working(page, live_server):
+    """A slip cannot revoke the key a client's programs use: the confirmation names the key
+    and says it cannot be restored; dismissing it keeps the key."""
+    from annotation.models import ApiKey, ClientMember
+    from annotation.services.api_keys import api_key_create
+    from tests import factories
+    from tests.annotation.factories import OrganisationFactory
+
+    org = OrganisationFactory(name="Autodrive Ltd")
+    user = factories.UserFactory(centre=None, username="client_user")
+    ClientMember.objects.create(user=user, organisation=org)
+    api_key_create(organisation=org, name="夜间同步")
+    log_in(page, live_server, "client_user")
+    page.goto(f"{live_server.url}/client/keys/")
+    asked = []
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.get_by_role("button", name="撤销").click()
+    page.wait_for_load_state("networkidle")
+    assert "夜间同步" in asked[0] and "无法恢复" in asked[0]
+    assert ApiKey.objects.get().is_active
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="撤销").click()
+    page.wait_for_load_state("networkidle")
+    assert not ApiKey.objects.get().is_active
